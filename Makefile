@@ -1,0 +1,61 @@
+# Health FAQ assistant: `make run` builds what is missing and starts everything; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+RASA        := $(VENV)/bin/rasa
+STAMP       := $(VENV)/.installed
+DOCUMENTS   := data/documents
+VOCABULARY  := data/vocabulary.yml
+NLU_VOCAB   := data/nlu/vocabulary_generated.yml
+MODEL_DIR   := models
+STORE_STAMP := var/.store-built
+
+# Rasa must never phone home with patient text; Python and TensorFlow stay quiet and local.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+# Rasa 3.6 needs Python 3.10: a working python3.10 on PATH first (the pyenv shim may refuse), then pyenv's.
+PYTHON310 ?= $(shell for p in python3.10 "$$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python3.10" /root/.pyenv/versions/3.10.13/bin/python3.10 /usr/bin/python3.10; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
+
+-include mk/*.mk
+
+.PHONY: help venv store nlu-vocab train validate test test-unit serve shell run bench clean
+
+help:  ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (pyenv install 3.10.13) and retry." >&2; exit 1; }
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip wheel 'setuptools<71'
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+venv: $(STAMP)  ## Create the Python 3.10 virtualenv .venv with Rasa, spaCy and the test tools
+
+$(STORE_STAMP): $(STAMP) $(VOCABULARY) $(wildcard $(DOCUMENTS)/*) $(wildcard bot/*.py)
+	$(PY) -m bot build-store --documents $(DOCUMENTS)
+	@mkdir -p $(@D) && touch $@
+
+store: $(STAMP)  ## (Re)build the condition store from data/documents (idempotent)
+	$(PY) -m bot build-store --documents $(DOCUMENTS)
+	@mkdir -p var && touch $(STORE_STAMP)
+
+$(NLU_VOCAB): $(STAMP) $(VOCABULARY)
+	$(PY) -m bot export-nlu --output $@
+
+nlu-vocab: $(NLU_VOCAB)  ## Generate the NLU lookup tables and synonyms from data/vocabulary.yml
+
+test-unit: $(STAMP)  ## Python tests only (no Rasa training)
+	$(PY) -m pytest -q tests/bot tests/actions
+
+test: $(STAMP)  ## Every test: library, actions, Rasa data, NLU, stories, end to end
+	$(PY) -m pytest -q tests
+
+clean:  ## Remove generated files (keeps .venv)
+	rm -rf var $(MODEL_DIR) results reports/*.tmp .rasa $(NLU_VOCAB)
