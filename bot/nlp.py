@@ -9,14 +9,31 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
+
+
+@Language.component("lowercase_lemmas")
+def lowercase_lemmas(doc: Doc) -> Doc:
+    """Lemmas that ignore case: the lookup table knows "treated" but not "Treated" or "TREATED"."""
+    table = _lemma_table()
+    for token in doc:
+        lower = token.lower_
+        token.lemma_ = table.get(lower, lower)
+    return doc
+
+
+@lru_cache(maxsize=1)
+def _lemma_table():
+    from spacy.lookups import load_lookups
+
+    return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
 
 
 def make_base_pipeline() -> Language:
-    """A fresh English pipeline: tokenizer, sentencizer and lookup lemmatizer (no statistical model)."""
+    """A fresh English pipeline: tokenizer, sentencizer and case-insensitive lookup lemmas."""
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    nlp.initialize()
+    nlp.add_pipe("lowercase_lemmas")
     return nlp
 
 

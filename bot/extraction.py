@@ -1,0 +1,228 @@
+"""Step 2 of ingestion: spaCy reads a laid-out document into passages and what each one says.
+
+Built from data only: the vocabulary (EntityRuler for conditions, body sites and pain terms) and the
+fact rules (PhraseMatcher cues on lemmas, Matcher patterns). Changing what is recognised means
+editing those files, not this code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import yaml
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from bot import settings
+from bot.documents import Block, ParsedDocument
+from bot.nlp import make_base_pipeline
+from bot.vocabulary import Vocabulary, load_vocabulary
+
+CONDITION, SITE, PAIN_TERM = "CONDITION", "SITE", "PAIN_TERM"
+
+
+@dataclass
+class ExtractedPassage:
+    ordinal: int
+    kind: str  # sentence | list_item | heading
+    heading: Optional[str]
+    text: str
+    start: int
+    end: int
+    # canonical condition name -> True if named in the passage, False if the paragraph's subject
+    conditions: Dict[str, bool] = field(default_factory=dict)
+    pain_types: List[str] = field(default_factory=list)
+    kinds: Set[str] = field(default_factory=set)
+    defined_conditions: Set[str] = field(default_factory=set)  # what_is: the condition being defined
+
+
+@dataclass(frozen=True)
+class FactRules:
+    kinds: Dict[str, dict]
+    negation_cues: Tuple[str, ...]
+    negation_exceptions: Tuple[str, ...]
+    negation_window: int
+    site_window: int
+
+    @property
+    def kind_names(self) -> Tuple[str, ...]:
+        return tuple(self.kinds)
+
+
+def load_fact_rules(path: Optional[Path] = None) -> FactRules:
+    path = Path(path) if path else settings.fact_rules_path()
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    negation = data.get("negation", {})
+    return FactRules(
+        kinds=dict(data["fact_kinds"]),
+        negation_cues=tuple(negation.get("cues", ())),
+        negation_exceptions=tuple(negation.get("exceptions", ())),
+        negation_window=int(negation.get("window", 3)),
+        site_window=int(data.get("site_window", 10)),
+    )
+
+
+class Extractor:
+    """Turns a ParsedDocument into ExtractedPassages (one spaCy pipeline, built once)."""
+
+    def __init__(self, vocabulary: Vocabulary, rules: FactRules):
+        self.vocabulary = vocabulary
+        self.rules = rules
+        self.nlp = self._build_pipeline()
+        self._groups = {condition.name: condition.group for condition in vocabulary.conditions}
+        self._pain_words = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self._pain_words.add("PAIN_WORD", list(self.nlp.tokenizer.pipe(vocabulary.pain_words)))
+        self._cues = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+        self._patterns = Matcher(self.nlp.vocab)
+        for kind, spec in rules.kinds.items():
+            cues = [self.nlp(cue) for cue in spec.get("cues", [])]
+            if cues:
+                self._cues.add(kind, cues)
+            if spec.get("patterns"):
+                self._patterns.add(kind, spec["patterns"])
+        self._negations = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self._negations.add("NEG", list(self.nlp.tokenizer.pipe(rules.negation_cues)))
+        self._negation_exceptions = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self._negation_exceptions.add("EXC", list(self.nlp.tokenizer.pipe(rules.negation_exceptions)))
+
+    def _build_pipeline(self) -> Language:
+        nlp = make_base_pipeline()
+        ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+        patterns: List[dict] = []
+        for condition in self.vocabulary.conditions:
+            patterns += [{"label": CONDITION, "pattern": s, "id": condition.name} for s in condition.spellings()]
+            patterns += [
+                {"label": CONDITION, "pattern": [{"ORTH": abbreviation}], "id": condition.name}
+                for abbreviation in condition.abbreviations
+            ]
+        for pain in self.vocabulary.pain_types:
+            patterns += [{"label": SITE, "pattern": s, "id": pain.key} for s in pain.site_spellings()]
+            patterns += [{"label": PAIN_TERM, "pattern": t, "id": pain.key} for t in pain.terms]
+        ruler.add_patterns(patterns)
+        return nlp
+
+    # -- public -------------------------------------------------------------------------------
+    def extract(self, document: ParsedDocument) -> List[ExtractedPassage]:
+        passages: List[ExtractedPassage] = []
+        headings: List[Block] = []
+        lead_in: Optional[Block] = None
+        previous_kind = ""
+        seen_texts: Set[str] = set()
+        for block in document.blocks:
+            if block.kind == "heading":
+                headings = headings + [block] if previous_kind == "heading" else [block]
+                lead_in = None
+                passages.append(self._passage(len(passages), "heading", None, block.text, block.start, block.end))
+            elif block.kind == "list_item":
+                context = [h.text for h in headings] + ([lead_in.text] if lead_in else [])
+                passage = self._passage(len(passages), "list_item", _heading(headings), block.text, block.start, block.end)
+                self._analyse(passage, self.nlp(block.text), context, subject={})
+                passages.append(passage)
+            else:
+                lead_in = block if block.text.endswith(":") else None
+                subject: Dict[str, bool] = {}
+                doc = self.nlp(block.text)
+                for sentence in doc.sents:
+                    text = sentence.text.strip()
+                    if not text or text in seen_texts:  # e.g. a lede repeated as the first sentence
+                        continue
+                    seen_texts.add(text)
+                    start = block.start + sentence.start_char
+                    passage = self._passage(len(passages), "sentence", _heading(headings), text, start, start + len(text))
+                    self._analyse(passage, sentence.as_doc(), [h.text for h in headings], subject)
+                    passages.append(passage)
+            previous_kind = block.kind
+        return passages
+
+    # -- internals ----------------------------------------------------------------------------
+    @staticmethod
+    def _passage(ordinal: int, kind: str, heading: Optional[str], text: str, start: int, end: int) -> ExtractedPassage:
+        return ExtractedPassage(ordinal=ordinal, kind=kind, heading=heading, text=text, start=start, end=end)
+
+    def _analyse(self, passage: ExtractedPassage, doc: Doc, context: Sequence[str], subject: Dict[str, bool]) -> None:
+        """Fill in conditions, pain types and kinds. ``subject`` carries a paragraph's subject forward."""
+        named = {ent.ent_id_: True for ent in doc.ents if ent.label_ == CONDITION}
+        specific = [name for name in named if self._groups[name] not in ("umbrella", "other")]
+        # The paragraph's subject is the first specific condition a sentence names ("AS, though
+        # classified as a spondyloarthritis, ..." is about AS), else autoimmune disease in general;
+        # a later sentence that names no specific condition ("It causes ...") is about the subject.
+        new_subject = specific[0] if specific else next((n for n in named if self._groups[n] == "umbrella"), None)
+        passage.conditions = dict(named)
+        if not specific:
+            for name in subject:
+                passage.conditions.setdefault(name, False)
+        if new_subject is not None:
+            subject.clear()
+            subject[new_subject] = False
+        context_docs = [self.nlp(text) for text in context]
+        passage.pain_types = self._pain_types(doc) or self._context_pain_types(context_docs)
+        passage.kinds = {self.nlp.vocab.strings[m_id] for m_id, _, _ in self._cues(doc)}
+        for context_doc in context_docs:
+            passage.kinds |= {self.nlp.vocab.strings[m_id] for m_id, _, _ in self._cues(context_doc)}
+        for match_id, start, _ in self._patterns(doc):
+            entity = next((e for e in doc.ents if e.label_ == CONDITION and e.start <= start < e.end), None)
+            if entity is not None:
+                passage.defined_conditions.add(entity.ent_id_)
+                passage.kinds.add(self.nlp.vocab.strings[match_id])
+
+    def _pain_types(self, doc: Doc) -> List[str]:
+        """Pain terms, and pain words bound to their nearest body site, not negated."""
+        found: List[str] = []
+        negated = self._negated_positions(doc)
+        sites = [e for e in doc.ents if e.label_ == SITE]
+        for term in (e for e in doc.ents if e.label_ == PAIN_TERM):
+            if term.start not in negated:
+                _add(found, term.ent_id_)
+        for _, start, end in self._pain_words(doc):
+            if start in negated:
+                continue
+            site = _nearest(sites, start, end, self.rules.site_window)
+            if site is not None:
+                _add(found, site.ent_id_)
+        return found
+
+    def _context_pain_types(self, context_docs: Iterable[Doc]) -> List[str]:
+        found: List[str] = []
+        for doc in context_docs:
+            for key in self._pain_types(doc):
+                _add(found, key)
+        return found
+
+    def _negated_positions(self, doc: Doc) -> Set[int]:
+        exceptions = {i for _, s, e in self._negation_exceptions(doc) for i in range(s, e)}
+        negated: Set[int] = set()
+        for _, start, end in self._negations(doc):
+            if start in exceptions:
+                continue
+            negated.update(range(end, min(len(doc), end + self.rules.negation_window)))
+        return negated
+
+
+def _heading(headings: List[Block]) -> Optional[str]:
+    return headings[-1].text if headings else None
+
+
+def _nearest(sites: List[Span], start: int, end: int, window: int) -> Optional[Span]:
+    best: Optional[Tuple[int, int, Span]] = None
+    for site in sites:
+        distance = start - site.end + 1 if site.end <= start else site.start - end + 1
+        if distance > window:
+            continue
+        rank = (max(distance, 0), 0 if site.end <= start else 1, site)  # ties: the site before ("bone pain")
+        if best is None or rank[:2] < best[:2]:
+            best = rank
+    return best[2] if best else None
+
+
+def _add(items: List[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+@lru_cache(maxsize=2)
+def default_extractor(vocabulary_path: Path, rules_path: Path) -> Extractor:
+    return Extractor(load_vocabulary(vocabulary_path), load_fact_rules(rules_path))

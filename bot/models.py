@@ -1,0 +1,164 @@
+"""The condition store's schema (SQLAlchemy 1.4, 2.0-style declarative; portable SQL only).
+
+Every medical statement the assistant can make is a row that points at the passage of a document
+that states it, with character offsets so the passage can be reproduced exactly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import List, Optional
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id = Column(Integer, primary_key=True)
+    path = Column(String(500), nullable=False, unique=True)  # relative to the documents folder
+    title = Column(String(500), nullable=False)
+    checksum = Column(String(64), nullable=False)  # sha256 of the raw bytes
+    text = Column(Text, nullable=False)  # the decoded text that passage offsets index into
+    release_date: Optional[dt.date] = Column(Date)
+    updated_date: Optional[dt.date] = Column(Date)
+
+    passages: List["Passage"] = relationship(
+        "Passage", back_populates="document", cascade="all, delete-orphan", order_by="Passage.ordinal"
+    )
+
+
+class Passage(Base):
+    """A sentence or list item, with the heading it stands under."""
+
+    __tablename__ = "passages"
+
+    id = Column(Integer, primary_key=True)
+    document_id = Column(Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False)
+    ordinal = Column(Integer, nullable=False)
+    kind = Column(String(20), nullable=False)  # sentence | list_item | heading
+    heading = Column(Text)
+    text = Column(Text, nullable=False)
+    start_char = Column(Integer, nullable=False)
+    end_char = Column(Integer, nullable=False)
+
+    document: Document = relationship("Document", back_populates="passages")
+
+    __table_args__ = (UniqueConstraint("document_id", "ordinal"),)
+
+
+class Condition(Base):
+    __tablename__ = "conditions"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), nullable=False, unique=True)  # canonical, lower case
+    group = Column("condition_group", String(40), nullable=False)  # autoimmune | immune-mediated | other | umbrella
+
+    aliases: List["ConditionAlias"] = relationship(
+        "ConditionAlias", back_populates="condition", cascade="all, delete-orphan"
+    )
+
+
+class ConditionAlias(Base):
+    __tablename__ = "condition_aliases"
+
+    id = Column(Integer, primary_key=True)
+    condition_id = Column(Integer, ForeignKey("conditions.id", ondelete="CASCADE"), nullable=False)
+    alias = Column(String(200), nullable=False)  # as written in the vocabulary
+    normalized = Column(String(200), nullable=False, unique=True)  # lookup key (see vocabulary.normalize)
+    case_sensitive = Column(Boolean, nullable=False, default=False)  # abbreviations such as "AS"
+
+    condition: Condition = relationship("Condition", back_populates="aliases")
+
+
+class PainType(Base):
+    __tablename__ = "pain_types"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(40), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+
+    aliases: List["PainTypeAlias"] = relationship(
+        "PainTypeAlias", back_populates="pain_type", cascade="all, delete-orphan"
+    )
+
+
+class PainTypeAlias(Base):
+    __tablename__ = "pain_type_aliases"
+
+    id = Column(Integer, primary_key=True)
+    pain_type_id = Column(Integer, ForeignKey("pain_types.id", ondelete="CASCADE"), nullable=False)
+    alias = Column(String(200), nullable=False)
+    normalized = Column(String(200), nullable=False, unique=True)
+
+    pain_type: PainType = relationship("PainType", back_populates="aliases")
+
+
+class ConditionPainLink(Base):
+    """A passage states that a condition causes (or is associated with) a pain type."""
+
+    __tablename__ = "condition_pain_links"
+
+    id = Column(Integer, primary_key=True)
+    condition_id = Column(Integer, ForeignKey("conditions.id", ondelete="CASCADE"), nullable=False)
+    pain_type_id = Column(Integer, ForeignKey("pain_types.id", ondelete="CASCADE"), nullable=False)
+    passage_id = Column(Integer, ForeignKey("passages.id", ondelete="CASCADE"), nullable=False)
+    # True when the passage names the condition itself; False when it is the subject of the paragraph.
+    explicit = Column(Boolean, nullable=False)
+
+    condition: Condition = relationship("Condition")
+    pain_type: PainType = relationship("PainType")
+    passage: Passage = relationship("Passage")
+
+    __table_args__ = (
+        UniqueConstraint("condition_id", "pain_type_id", "passage_id"),
+        Index("ix_links_pain", "pain_type_id"),
+        Index("ix_links_condition", "condition_id"),
+    )
+
+
+class Fact(Base):
+    """A passage of a given kind (treatment, diagnosis, ...) about a condition and/or pain type.
+
+    ``condition_id`` / ``pain_type_id`` are NULL when the passage is about autoimmune disease or pain
+    in general.
+    """
+
+    __tablename__ = "facts"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(40), nullable=False)
+    passage_id = Column(Integer, ForeignKey("passages.id", ondelete="CASCADE"), nullable=False)
+    condition_id = Column(Integer, ForeignKey("conditions.id", ondelete="CASCADE"))
+    pain_type_id = Column(Integer, ForeignKey("pain_types.id", ondelete="CASCADE"))
+    explicit = Column(Boolean, nullable=False)
+
+    passage: Passage = relationship("Passage")
+    condition: Optional[Condition] = relationship("Condition")
+    pain_type: Optional[PainType] = relationship("PainType")
+
+    __table_args__ = (
+        UniqueConstraint("kind", "passage_id", "condition_id", "pain_type_id"),
+        Index("ix_facts_kind", "kind"),
+    )
+
+
+class StoreMeta(Base):
+    """Build bookkeeping, e.g. the fingerprint of the vocabulary and rules the rows were made with."""
+
+    __tablename__ = "store_meta"
+
+    key = Column(String(100), primary_key=True)
+    value = Column(Text, nullable=False)

@@ -1,0 +1,33 @@
+"""Where things are, read from the environment on each call (never at import time)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """The condition store's database: ``DATABASE_URL``, else a SQLite file under ``var/``."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return url
+    path = PROJECT_ROOT / "var" / "condition_store.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def documents_dir() -> Path:
+    return Path(os.environ.get("DOCUMENTS_DIR", PROJECT_ROOT / "data" / "documents"))
+
+
+def vocabulary_path() -> Path:
+    return Path(os.environ.get("VOCABULARY_PATH", PROJECT_ROOT / "data" / "vocabulary.yml"))
+
+
+def fact_rules_path() -> Path:
+    return Path(os.environ.get("FACT_RULES_PATH", PROJECT_ROOT / "data" / "fact_rules.yml"))
+
+
+def clinic_config_path() -> Path:
+    return Path(os.environ.get("CLINIC_CONFIG", PROJECT_ROOT / "config" / "clinic.yml"))

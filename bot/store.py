@@ -1,0 +1,318 @@
+"""The read API over the condition store: what the assistant and staff may ask of it.
+
+Everything returned is a plain frozen dataclass carrying the passage that states it and the
+document it comes from, so no caller ever holds a session or invents a fact.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, joinedload
+
+from bot.db import create_schema, engine_for, session_factory
+from bot.models import Condition, ConditionAlias, ConditionPainLink, Document, Fact, Passage, PainType, PainTypeAlias
+from bot.vocabulary import normalize
+
+FUZZY_CUTOFF = 0.84  # "rhuematoid arthritis" -> rheumatoid arthritis, but "gut" is not "gout"
+
+
+class StoreNotBuilt(RuntimeError):
+    """The database has no condition store yet (run ``make store``)."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    text: str
+    document: str  # title
+    document_path: str
+    heading: Optional[str]
+    start: int
+    end: int
+    explicit: bool  # the passage names the condition itself (not only the paragraph's subject)
+
+
+@dataclass(frozen=True)
+class ConditionRef:
+    name: str
+    group: str
+
+
+@dataclass(frozen=True)
+class PainTypeRef:
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ConditionForPain:
+    condition: ConditionRef
+    evidence: Tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class PainForCondition:
+    pain_type: PainTypeRef
+    evidence: Tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class FactRecord:
+    kind: str
+    condition: Optional[ConditionRef]  # None: about autoimmune disease in general
+    pain_type: Optional[PainTypeRef]
+    evidence: Evidence
+
+
+class ConditionStore:
+    """Read-only queries. Pass an engine (tests use in-memory SQLite), or get the configured one."""
+
+    def __init__(self, engine: Optional[Engine] = None):
+        self._engine = engine
+        self._sessions = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = engine_for()
+        return self._engine
+
+    def _session(self) -> Session:
+        if self._sessions is None:
+            if not inspect(self.engine).has_table("documents"):
+                raise StoreNotBuilt("the condition store has not been built: run `make store`")
+            self._sessions = session_factory(self.engine)
+        return self._sessions()
+
+    # -- vocabulary ---------------------------------------------------------------------------
+    def resolve_condition(self, text: Optional[str]) -> Optional[ConditionRef]:
+        """Canonical condition for a name, alias, abbreviation or near-miss spelling, else None."""
+        if not text or not text.strip():
+            return None
+        with self._session() as session:
+            aliases = _alias_index(session, ConditionAlias)
+            match = _lookup(aliases, text)
+            if match is None:
+                return None
+            condition = session.get(ConditionAlias, match).condition
+            return ConditionRef(condition.name, condition.group)
+
+    def resolve_pain_type(self, text: Optional[str]) -> Optional[PainTypeRef]:
+        if not text or not text.strip():
+            return None
+        with self._session() as session:
+            match = _lookup(_alias_index(session, PainTypeAlias), text)
+            if match is None:
+                return None
+            pain = session.get(PainTypeAlias, match).pain_type
+            return PainTypeRef(pain.key, pain.name)
+
+    def conditions_with_information(self) -> List[ConditionRef]:
+        """Specific conditions the documents say something about, most documented first."""
+        with self._session() as session:
+            counts: Dict[Tuple[str, str], int] = {}
+            rows = session.execute(
+                select(Condition.name, Condition.group)
+                .join(Fact, Fact.condition_id == Condition.id)
+                .where(Condition.group != "umbrella")
+            )
+            for name, group in rows:
+                counts[(name, group)] = counts.get((name, group), 0) + 1
+            rows = session.execute(
+                select(Condition.name, Condition.group)
+                .join(ConditionPainLink, ConditionPainLink.condition_id == Condition.id)
+                .where(Condition.group.in_(("autoimmune", "immune-mediated")))
+            )
+            for name, group in rows:
+                counts[(name, group)] = counts.get((name, group), 0) + 3
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
+            return [ConditionRef(name, group) for (name, group), _ in ranked]
+
+    def pain_types_with_information(self) -> List[PainTypeRef]:
+        """Pain types some document links to a specific condition, most linked first."""
+        with self._session() as session:
+            rows = session.execute(
+                select(PainType.key, PainType.name)
+                .join(ConditionPainLink, ConditionPainLink.pain_type_id == PainType.id)
+                .join(Condition, Condition.id == ConditionPainLink.condition_id)
+                .where(Condition.group.in_(("autoimmune", "immune-mediated")))
+            )
+            counts: Dict[Tuple[str, str], int] = {}
+            for key, name in rows:
+                counts[(key, name)] = counts.get((key, name), 0) + 1
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
+            return [PainTypeRef(key, name) for (key, name), _ in ranked]
+
+    def fact_kinds(self) -> List[str]:
+        with self._session() as session:
+            return sorted(set(session.scalars(select(Fact.kind).distinct())))
+
+    # -- statements ---------------------------------------------------------------------------
+    def conditions_for_pain(self, pain: str) -> List[ConditionForPain]:
+        """Specific conditions that some passage links to this pain type (none if unknown)."""
+        pain_ref = self.resolve_pain_type(pain)
+        if pain_ref is None:
+            return []
+        with self._session() as session:
+            links = session.scalars(
+                _links()
+                .join(PainType, PainType.id == ConditionPainLink.pain_type_id)
+                .join(Condition, Condition.id == ConditionPainLink.condition_id)
+                .where(PainType.key == pain_ref.key, Condition.group.in_(("autoimmune", "immune-mediated")))
+            ).all()
+            grouped: Dict[str, List[ConditionPainLink]] = {}
+            for link in links:
+                grouped.setdefault(link.condition.name, []).append(link)
+            results = [
+                ConditionForPain(_condition_ref(group[0].condition), _ranked_evidence(group))
+                for group in grouped.values()
+            ]
+        return sorted(results, key=lambda r: (-sum(e.explicit for e in r.evidence), -len(r.evidence), r.condition.name))
+
+    def pains_for_condition(self, condition: str) -> List[PainForCondition]:
+        condition_ref = self.resolve_condition(condition)
+        if condition_ref is None:
+            return []
+        with self._session() as session:
+            links = session.scalars(
+                _links()
+                .join(Condition, Condition.id == ConditionPainLink.condition_id)
+                .where(Condition.name == condition_ref.name)
+            ).all()
+            grouped: Dict[str, List[ConditionPainLink]] = {}
+            for link in links:
+                grouped.setdefault(link.pain_type.key, []).append(link)
+            results = [
+                PainForCondition(PainTypeRef(group[0].pain_type.key, group[0].pain_type.name), _ranked_evidence(group))
+                for group in grouped.values()
+            ]
+        return sorted(results, key=lambda r: (-sum(e.explicit for e in r.evidence), -len(r.evidence), r.pain_type.key))
+
+    def link_evidence(self, condition: str, pain: str) -> Tuple[Evidence, ...]:
+        """Passages stating that this condition causes this pain (empty if none do)."""
+        pain_ref = self.resolve_pain_type(pain)
+        if pain_ref is None:
+            return ()
+        return next((r.evidence for r in self.pains_for_condition(condition) if r.pain_type.key == pain_ref.key), ())
+
+    def facts(
+        self,
+        kind: Optional[str] = None,
+        condition: Optional[str] = None,
+        pain: Optional[str] = None,
+        general: bool = False,
+    ) -> List[FactRecord]:
+        """Facts of a kind, narrowed to a condition and/or pain type.
+
+        ``general=True`` asks for the facts about autoimmune disease in general (no condition).
+        An unknown condition or pain type gives no facts, never a broader answer.
+        """
+        statement = (
+            select(Fact)
+            .options(joinedload(Fact.passage).joinedload(Passage.document), joinedload(Fact.condition), joinedload(Fact.pain_type))
+            .join(Passage, Passage.id == Fact.passage_id)
+            .join(Document, Document.id == Passage.document_id)
+        )
+        if kind:
+            statement = statement.where(Fact.kind == kind)
+        if condition:
+            condition_ref = self.resolve_condition(condition)
+            if condition_ref is None:
+                return []
+            statement = statement.join(Condition, Condition.id == Fact.condition_id).where(Condition.name == condition_ref.name)
+        elif general:
+            statement = statement.where(Fact.condition_id.is_(None))
+        if pain:
+            pain_ref = self.resolve_pain_type(pain)
+            if pain_ref is None:
+                return []
+            statement = statement.join(PainType, PainType.id == Fact.pain_type_id).where(PainType.key == pain_ref.key)
+        statement = statement.order_by(Fact.explicit.desc(), Document.path, Passage.ordinal, Fact.id)
+        with self._session() as session:
+            return [
+                FactRecord(
+                    kind=fact.kind,
+                    condition=_condition_ref(fact.condition) if fact.condition else None,
+                    pain_type=PainTypeRef(fact.pain_type.key, fact.pain_type.name) if fact.pain_type else None,
+                    evidence=_evidence(fact.passage, fact.explicit),
+                )
+                for fact in session.scalars(statement).unique()
+            ]
+
+    def documents(self) -> List[Dict[str, object]]:
+        with self._session() as session:
+            return [
+                {
+                    "title": d.title,
+                    "path": d.path,
+                    "release_date": d.release_date.isoformat() if d.release_date else None,
+                    "updated_date": d.updated_date.isoformat() if d.updated_date else None,
+                    "passages": len(d.passages),
+                }
+                for d in session.scalars(select(Document).order_by(Document.path))
+            ]
+
+
+def _links():
+    return select(ConditionPainLink).options(
+        joinedload(ConditionPainLink.passage).joinedload(Passage.document),
+        joinedload(ConditionPainLink.condition),
+        joinedload(ConditionPainLink.pain_type),
+    )
+
+
+def _alias_index(session: Session, model) -> Dict[str, int]:
+    return {normalized: alias_id for alias_id, normalized in session.execute(select(model.id, model.normalized))}
+
+
+def _lookup(index: Dict[str, int], text: str) -> Optional[int]:
+    key = normalize(text)
+    if key in index:
+        return index[key]
+    close = difflib.get_close_matches(key, list(index), n=1, cutoff=FUZZY_CUTOFF)
+    return index[close[0]] if close and len(key) >= 4 else None
+
+
+def _condition_ref(condition: Condition) -> ConditionRef:
+    return ConditionRef(condition.name, condition.group)
+
+
+def _evidence(passage: Passage, explicit: bool) -> Evidence:
+    return Evidence(
+        text=passage.text,
+        document=passage.document.title,
+        document_path=passage.document.path,
+        heading=passage.heading,
+        start=passage.start_char,
+        end=passage.end_char,
+        explicit=explicit,
+    )
+
+
+def _ranked_evidence(links: Sequence[ConditionPainLink]) -> Tuple[Evidence, ...]:
+    ordered = sorted(links, key=lambda l: (not l.explicit, l.passage.document.path, l.passage.ordinal))
+    return tuple(_evidence(link.passage, link.explicit) for link in ordered)
+
+
+@lru_cache(maxsize=1)
+def default_store() -> ConditionStore:
+    """The store at DATABASE_URL (or the project's SQLite file), opened on first use."""
+    return ConditionStore()
+
+
+def in_memory_store(documents_dir: Optional[Path] = None) -> ConditionStore:
+    """A store built into in-memory SQLite from a documents folder (tests, quick experiments)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
+
+    from bot.ingest import build_store
+
+    engine = create_engine("sqlite://", future=True, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    create_schema(engine)
+    build_store(documents_dir, engine=engine)
+    return ConditionStore(engine)

@@ -1,0 +1,202 @@
+"""The recognition vocabulary (data/vocabulary.yml): what can be recognised, never what is true."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import yaml
+
+from bot import settings
+
+CONDITION_GROUPS = ("autoimmune", "immune-mediated", "other", "umbrella")
+
+
+def normalize(text: str) -> str:
+    """Lookup key for an alias: case-folded, accents and apostrophes unified, punctuation to spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("’", "'").replace("‘", "'").casefold()
+    text = re.sub(r"'s\b", "s", text)
+    text = re.sub(r"[^\w]+", " ", text)
+    return " ".join(text.split())
+
+
+def plural_variants(term: str) -> Tuple[str, ...]:
+    """The term and its regular plural, so that "hip" also finds "hips" (irregular ones are aliases)."""
+    last = term.split()[-1] if term.split() else term
+    if not last[-1:].isalpha() or last.isupper() or last.endswith("s"):
+        return (term,)
+    if last.endswith(("x", "ch", "sh")):
+        return (term, term + "es")
+    return (term, term + "s")
+
+
+@dataclass(frozen=True)
+class ConditionTerm:
+    name: str
+    group: str
+    aliases: Tuple[str, ...] = ()
+    abbreviations: Tuple[str, ...] = ()
+
+    def spellings(self) -> Tuple[str, ...]:
+        """Case-insensitive spellings: the name and aliases with their plurals."""
+        out: List[str] = []
+        for term in (self.name, *self.aliases):
+            for variant in plural_variants(term):
+                if variant not in out:
+                    out.append(variant)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class PainTypeTerm:
+    key: str
+    name: str
+    sites: Tuple[str, ...] = ()
+    terms: Tuple[str, ...] = ()
+
+    def site_spellings(self) -> Tuple[str, ...]:
+        out: List[str] = []
+        for site in self.sites:
+            for variant in plural_variants(site):
+                if variant not in out:
+                    out.append(variant)
+        return tuple(out)
+
+    def spellings(self) -> Tuple[str, ...]:
+        """Everything that names this pain type in a question: key, name, sites, terms."""
+        out: List[str] = []
+        for term in (self.key, self.name, *self.site_spellings(), *self.terms):
+            if term not in out:
+                out.append(term)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    conditions: Tuple[ConditionTerm, ...]
+    pain_types: Tuple[PainTypeTerm, ...]
+    pain_words: Tuple[str, ...]
+    source: Optional[Path] = field(default=None, compare=False)
+
+    def condition(self, name: str) -> ConditionTerm:
+        return next(c for c in self.conditions if c.name == name)
+
+    def pain_type(self, key: str) -> PainTypeTerm:
+        return next(p for p in self.pain_types if p.key == key)
+
+
+class VocabularyError(ValueError):
+    pass
+
+
+def _strings(value: object, where: str) -> Tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise VocabularyError(f"{where}: expected a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def parse_vocabulary(data: dict, source: Optional[Path] = None) -> Vocabulary:
+    """Validate the YAML structure and check that no spelling names two different things."""
+    if not isinstance(data, dict):
+        raise VocabularyError("vocabulary: expected a mapping at the top level")
+    conditions: List[ConditionTerm] = []
+    for i, raw in enumerate(data.get("conditions") or []):
+        where = f"conditions[{i}]"
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+            raise VocabularyError(f"{where}: needs a name")
+        group = raw.get("group", "autoimmune")
+        if group not in CONDITION_GROUPS:
+            raise VocabularyError(f"{where}: group must be one of {CONDITION_GROUPS}")
+        conditions.append(
+            ConditionTerm(
+                name=raw["name"].strip().lower(),
+                group=group,
+                aliases=_strings(raw.get("aliases"), where + ".aliases"),
+                abbreviations=_strings(raw.get("abbreviations"), where + ".abbreviations"),
+            )
+        )
+    pain_types: List[PainTypeTerm] = []
+    for i, raw in enumerate(data.get("pain_types") or []):
+        where = f"pain_types[{i}]"
+        if not isinstance(raw, dict) or not isinstance(raw.get("key"), str) or not isinstance(raw.get("name"), str):
+            raise VocabularyError(f"{where}: needs a key and a name")
+        pain_types.append(
+            PainTypeTerm(
+                key=raw["key"].strip().lower(),
+                name=raw["name"].strip(),
+                sites=_strings(raw.get("sites"), where + ".sites"),
+                terms=_strings(raw.get("terms"), where + ".terms"),
+            )
+        )
+    vocabulary = Vocabulary(
+        conditions=tuple(conditions),
+        pain_types=tuple(pain_types),
+        pain_words=_strings(data.get("pain_words"), "pain_words"),
+        source=source,
+    )
+    _check_unambiguous(vocabulary)
+    return vocabulary
+
+
+def _check_unambiguous(vocabulary: Vocabulary) -> None:
+    owners: Dict[str, str] = {}
+    entries: Iterable[Tuple[str, Iterable[str]]] = [
+        *((f"condition {c.name!r}", c.spellings()) for c in vocabulary.conditions),
+        *((f"pain type {p.key!r}", p.spellings()) for p in vocabulary.pain_types),
+    ]
+    for owner, spellings in entries:
+        for spelling in spellings:
+            key = normalize(spelling)
+            if owners.setdefault(key, owner) != owner:
+                raise VocabularyError(f"{spelling!r} names both {owners[key]} and {owner}")
+
+
+def load_vocabulary(path: Optional[Path] = None) -> Vocabulary:
+    path = Path(path) if path else settings.vocabulary_path()
+    with path.open(encoding="utf-8") as handle:
+        return parse_vocabulary(yaml.safe_load(handle), source=path)
+
+
+@lru_cache(maxsize=4)
+def cached_vocabulary(path: Path) -> Vocabulary:
+    return load_vocabulary(path)
+
+
+def nlu_training_data(vocabulary: Vocabulary) -> dict:
+    """Rasa NLU lookup tables and synonyms, so every vocabulary spelling maps to its entity value."""
+    synonyms = []
+    condition_spellings: List[str] = []
+    for condition in vocabulary.conditions:
+        spellings = [s for s in (*condition.spellings(), *condition.abbreviations) if s != condition.name]
+        condition_spellings.extend((condition.name, *spellings))
+        if spellings:
+            synonyms.append({"synonym": condition.name, "examples": _block(spellings)})
+    pain_spellings: List[str] = []
+    for pain in vocabulary.pain_types:
+        spellings = [s for s in pain.spellings() if s != pain.key]
+        pain_spellings.extend((pain.key, *spellings))
+        if spellings:
+            synonyms.append({"synonym": pain.key, "examples": _block(spellings)})
+    return {
+        "version": "3.1",
+        "nlu": [
+            {"lookup": "condition", "examples": _block(condition_spellings)},
+            {"lookup": "pain_type", "examples": _block(pain_spellings)},
+            *synonyms,
+        ],
+    }
+
+
+def _block(items: Iterable[str]) -> str:
+    seen: List[str] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return "".join(f"- {item}\n" for item in seen)
