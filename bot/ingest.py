@@ -100,15 +100,26 @@ def build_store(
                 report.unchanged.append(name)
                 continue
             if old is not None:
-                session.delete(old)
-                session.flush()
+                _delete_document(session, old)
             _write_document(session, parsed, extractor.extract(parsed), conditions, pain_types)
             report.loaded.append(name)
         for name, gone in existing.items():  # removed from the folder, or no longer readable
-            session.delete(gone)
+            _delete_document(session, gone)
             if name not in {n for n, _ in report.skipped}:
                 report.removed.append(name)
     return report
+
+
+def _delete_document(session: Session, document: Document) -> None:
+    """Delete a document and everything stated from it (explicitly: SQLite may not enforce FKs)."""
+    passage_ids = select(Passage.id).where(Passage.document_id == document.id).scalar_subquery()
+    session.execute(delete(Fact).where(Fact.passage_id.in_(passage_ids)), execution_options={"synchronize_session": False})
+    session.execute(
+        delete(ConditionPainLink).where(ConditionPainLink.passage_id.in_(passage_ids)),
+        execution_options={"synchronize_session": False},
+    )
+    session.delete(document)
+    session.flush()
 
 
 def _fingerprint(*paths: Path) -> str:

@@ -1,0 +1,56 @@
+"""The command line, run as a user runs it: build a store, then query it as JSON."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('cli') / 'store.db'}", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+    assert run("build-store").returncode == 0
+    return run
+
+
+def test_query_conditions_prints_name_evidence_and_document(cli):
+    result = cli("query", "conditions", "--pain", "hip")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {r["name"] for r in rows} >= {"rheumatoid arthritis", "juvenile idiopathic arthritis"}
+    assert all(r["evidence"] and r["document"] for r in rows)
+    jia = next(r for r in rows if r["name"] == "juvenile idiopathic arthritis")
+    assert jia["document"] == "What autoimmune disease causes hip pain" and "Juvenile idiopathic arthritis" in jia["evidence"]
+
+
+def test_query_pains_and_facts(cli):
+    pains = json.loads(cli("query", "pains", "--condition", "lupus").stdout)
+    assert {"hip", "bone", "nerve"} <= {p["pain_type"] for p in pains}
+    facts = json.loads(cli("query", "facts", "--kind", "treatment", "--pain", "bone").stdout)
+    assert facts and all(f["kind"] == "treatment" and f["pain_type"] == "bone" for f in facts)
+
+
+def test_help_lists_the_fact_kinds(cli):
+    result = cli("query", "facts", "--help")
+    for kind in ("treatment", "diagnosis_difficulty", "stress", "when_to_see_doctor", "what_is"):
+        assert kind in result.stdout
+
+
+def test_an_unknown_kind_is_a_usage_error(cli):
+    assert cli("query", "facts", "--kind", "horoscope").returncode == 2
+
+
+def test_querying_before_building_says_what_to_do(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-m", "bot", "query", "conditions", "--pain", "hip"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "make store" in result.stderr

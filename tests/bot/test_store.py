@@ -1,0 +1,143 @@
+"""What the store says about the three real documents, and that every statement is grounded."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import ConditionPainLink, Document, Fact, Passage
+
+DOCUMENTS = Path(__file__).resolve().parents[2] / "data" / "documents"
+
+EXPECTED_CONDITIONS_FOR_PAIN = {
+    "hip": {
+        "rheumatoid arthritis",
+        "systemic lupus erythematosus",
+        "ankylosing spondylitis",
+        "psoriatic arthritis",
+        "juvenile idiopathic arthritis",
+    },
+    "bone": {"rheumatoid arthritis", "systemic lupus erythematosus", "ankylosing spondylitis", "psoriatic arthritis"},
+    "muscle": {"fibromyalgia", "myositis"},
+    "nerve": {"multiple sclerosis", "systemic lupus erythematosus"},
+}
+
+
+@pytest.mark.parametrize("pain", sorted(EXPECTED_CONDITIONS_FOR_PAIN))
+def test_conditions_for_pain_are_exactly_what_the_documents_say(corpus_store, pain):
+    found = {r.condition.name for r in corpus_store.conditions_for_pain(pain)}
+    assert found == EXPECTED_CONDITIONS_FOR_PAIN[pain]
+
+
+@pytest.mark.parametrize("pain", ["ear", "gout", "chest", "knee", "no such pain", ""])
+def test_nothing_is_invented_for_pains_the_documents_do_not_link(corpus_store, pain):
+    assert corpus_store.conditions_for_pain(pain) == []
+
+
+def test_gout_is_recognised_but_has_no_statements(corpus_store):
+    assert corpus_store.resolve_condition("gout").group == "other"
+    assert corpus_store.pains_for_condition("gout") == []
+    assert corpus_store.facts(condition="gout") == []
+
+
+def test_evidence_names_the_document_it_comes_from(corpus_store):
+    jia = next(r for r in corpus_store.conditions_for_pain("hips") if r.condition.name == "juvenile idiopathic arthritis")
+    assert jia.evidence[0].document == "What autoimmune disease causes hip pain"
+    assert "juvenile idiopathic arthritis" in jia.evidence[0].text.lower()
+
+
+@pytest.mark.parametrize(
+    "alias, canonical",
+    [
+        ("RA", "rheumatoid arthritis"),
+        ("lupus", "systemic lupus erythematosus"),
+        ("SLE", "systemic lupus erythematosus"),
+        ("ms", "multiple sclerosis"),
+        ("PsA", "psoriatic arthritis"),
+        ("psoriasis arthritides", "psoriatic arthritis"),
+        ("JIA", "juvenile idiopathic arthritis"),
+        ("Sjögren’s syndrome", "sjogren's syndrome"),
+        ("rhuematoid arthritis", "rheumatoid arthritis"),  # a typo
+        ("vasculitides", "vasculitis"),
+    ],
+)
+def test_condition_aliases_resolve_to_the_canonical_name(corpus_store, alias, canonical):
+    assert corpus_store.resolve_condition(alias).name == canonical
+
+
+@pytest.mark.parametrize("alias, key", [("hips", "hip"), ("lower back", "spine"), ("neck", "spine"), ("backache", "spine"), ("Bones", "bone")])
+def test_pain_aliases_resolve(corpus_store, alias, key):
+    assert corpus_store.resolve_pain_type(alias).key == key
+
+
+def test_lupus_causes_the_pains_the_documents_name(corpus_store):
+    pains = {r.pain_type.key for r in corpus_store.pains_for_condition("lupus")}
+    assert {"hip", "bone", "nerve"} <= pains
+    assert "ear" not in pains and "muscle" not in pains
+
+
+def test_link_evidence_for_a_yes_no_question(corpus_store):
+    evidence = corpus_store.link_evidence("SLE", "bone")
+    assert evidence and any("bone" in e.text.lower() for e in evidence)
+    assert corpus_store.link_evidence("fibromyalgia", "hip") == ()
+
+
+def test_treatment_facts_quote_the_documents(corpus_store):
+    texts = [f.evidence.text for f in corpus_store.facts("treatment", general=True)]
+    assert any("disease-modifying antirheumatic drugs (DMARDs)" in t for t in texts)
+    assert any("laser therapy" in t for t in texts)
+
+
+def test_definitions_are_about_the_condition_they_define(corpus_store):
+    facts = corpus_store.facts("what_is", condition="ankylosing spondylitis")
+    assert facts and facts[0].evidence.text.startswith("Ankylosing spondylitis (AS) is a chronic inflammatory disease")
+    general = corpus_store.facts("what_is", general=True)
+    assert any(f.evidence.text.startswith("Autoimmune diseases are") for f in general)
+
+
+def test_stress_and_diagnosis_difficulty_come_from_their_sections(corpus_store):
+    stress = [f.evidence.text for f in corpus_store.facts("stress")]
+    assert "Increase pain intensity and frequency of disease recurrence" in stress
+    difficulty = [f.evidence for f in corpus_store.facts("diagnosis_difficulty")]
+    assert any(e.text == "MRI and initial tests are normal" for e in difficulty)
+    assert all(e.heading for e in difficulty if e.text == "MRI and initial tests are normal")
+
+
+def test_when_to_see_a_doctor(corpus_store):
+    texts = [f.evidence.text for f in corpus_store.facts("when_to_see_doctor")]
+    assert any("consulting a healthcare professional" in t for t in texts)
+
+
+def test_every_link_and_fact_reproduces_its_passage_from_the_document(corpus_store):
+    with Session(corpus_store.engine) as session:
+        documents = {d.id: d for d in session.scalars(select(Document))}
+        passages = session.scalars(select(Passage)).all()
+        assert passages
+        for passage in passages:
+            text = documents[passage.document_id].text
+            assert text[passage.start_char : passage.end_char] == passage.text
+        cited = [link.passage for link in session.scalars(select(ConditionPainLink))]
+        cited += [fact.passage for fact in session.scalars(select(Fact))]
+        assert len(cited) > 100
+        for passage in cited:
+            raw = (DOCUMENTS / passage.document.path).read_text(encoding="utf-8")
+            assert raw[passage.start_char : passage.end_char] == passage.text
+
+
+def test_documents_keep_title_and_dates(corpus_store):
+    documents = {d["path"]: d for d in corpus_store.documents()}
+    persian = documents["003_134a9314bee0666d.txt"]
+    assert persian["title"] == "Pain caused by autoimmune diseases; when the immune system attacks the body"
+    assert (persian["release_date"], persian["updated_date"]) == ("2025-12-15", "2025-12-16")
+    assert documents["004_e1ae89b599413ceb.txt"]["title"] == "What autoimmune disease causes hip pain"
+
+
+def test_known_conditions_and_pains_for_the_menu(corpus_store):
+    conditions = [c.name for c in corpus_store.conditions_with_information()]
+    assert {"rheumatoid arthritis", "fibromyalgia", "multiple sclerosis"} <= set(conditions)
+    assert "gout" not in conditions and "autoimmune disease" not in conditions
+    pains = [p.key for p in corpus_store.pain_types_with_information()]
+    assert {"hip", "bone", "joint", "muscle", "nerve"} <= set(pains)
+    assert "ear" not in pains
