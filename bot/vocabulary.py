@@ -70,7 +70,8 @@ class PainTypeTerm:
     def spellings(self) -> Tuple[str, ...]:
         """Everything that names this pain type in a question: key, name, sites, terms."""
         out: List[str] = []
-        for term in (self.key, self.name, *self.site_spellings(), *self.terms):
+        terms = [variant for term in self.terms for variant in plural_variants(term)]
+        for term in (self.key, self.name, *self.site_spellings(), *terms):
             if term not in out:
                 out.append(term)
         return tuple(out)
