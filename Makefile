@@ -51,6 +51,15 @@ $(NLU_VOCAB): $(STAMP) $(VOCABULARY)
 
 nlu-vocab: $(NLU_VOCAB)  ## Generate the NLU lookup tables and synonyms from data/vocabulary.yml
 
+validate: $(NLU_VOCAB)  ## Check the Rasa training data and domain
+	$(RASA) data validate --fail-on-warnings --quiet
+
+$(MODEL_DIR)/.trained: $(STAMP) $(NLU_VOCAB) config.yml domain.yml $(wildcard data/nlu/*.yml data/stories/*.yml) bot/rasa_adapters.py
+	$(RASA) train --fixed-model-name clinic-assistant --out $(MODEL_DIR) --quiet
+	@touch $@
+
+train: $(MODEL_DIR)/.trained  ## Train the assistant (Rasa caches: unchanged data is not retrained)
+
 test-unit: $(STAMP)  ## Python tests only (no Rasa training)
 	$(PY) -m pytest -q tests/bot tests/actions
 
