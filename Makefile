@@ -26,6 +26,10 @@ PYTHON310 ?= $(shell for p in python3.10 "$$(pyenv root 2>/dev/null)/versions/3.
 
 .PHONY: help venv store nlu-vocab train validate test test-unit serve shell run bench clean
 
+MODEL       := $(MODEL_DIR)/clinic-assistant.tar.gz
+RASA_PORT   ?= 5005
+ACTION_PORT ?= 5055
+
 help:  ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -54,16 +58,25 @@ nlu-vocab: $(NLU_VOCAB)  ## Generate the NLU lookup tables and synonyms from dat
 validate: $(NLU_VOCAB)  ## Check the Rasa training data and domain
 	$(RASA) data validate --fail-on-warnings --quiet
 
-$(MODEL_DIR)/.trained: $(STAMP) $(NLU_VOCAB) config.yml domain.yml $(wildcard data/nlu/*.yml data/stories/*.yml) bot/rasa_adapters.py
+$(MODEL): $(STAMP) $(NLU_VOCAB) config.yml domain.yml $(wildcard data/nlu/*.yml data/stories/*.yml) bot/rasa_adapters.py
 	$(RASA) train --fixed-model-name clinic-assistant --out $(MODEL_DIR) --quiet
 	@touch $@
 
-train: $(MODEL_DIR)/.trained  ## Train the assistant (Rasa caches: unchanged data is not retrained)
+train: $(MODEL)  ## Train the assistant (Rasa caches: unchanged data is not retrained)
+
+serve: $(STORE_STAMP) $(MODEL)  ## Action server (5055) and Rasa server (5005, REST + socketio) in the foreground; Ctrl-C stops both
+	@scripts/serve.sh
+
+shell: $(STORE_STAMP) $(MODEL)  ## Chat in the terminal (starts the action server too)
+	@scripts/shell.sh
 
 test-unit: $(STAMP)  ## Python tests only (no Rasa training)
 	$(PY) -m pytest -q tests/bot tests/actions
 
-test: $(STAMP)  ## Every test: library, actions, Rasa data, NLU, stories, end to end
+# Extra set-up that tests need (Chromium, PostgreSQL, ...): mk/*.mk add recipes with `test-prereqs::`.
+test-prereqs:: $(STAMP)
+
+test: $(STAMP) $(STORE_STAMP) $(MODEL) test-prereqs  ## Every test: library, actions, Rasa data, NLU, stories, end to end
 	$(PY) -m pytest -q tests
 
 clean:  ## Remove generated files (keeps .venv)

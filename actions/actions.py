@@ -37,7 +37,10 @@ RESTRICTED_KINDS = {
 MERGING_INTENTS = {"inform", "ask_condition_causes_pain"}
 
 
-class ComposerAction(Action):
+class ComposerAction:
+    """Mixin for actions that reply through the composer (not an Action itself, so the action
+    server does not register it)."""
+
     def __init__(self, composer: Optional[AnswerComposer] = None):
         self._composer = composer
 
@@ -60,7 +63,7 @@ def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
     return (specific or values or [None])[0]
 
 
-class ActionAnswer(ComposerAction):
+class ActionAnswer(ComposerAction, Action):
     def name(self) -> Text:
         return "action_answer"
 
@@ -86,7 +89,7 @@ def _follow_up_topic(last_topic: Optional[str], condition: Optional[str], pain: 
     return Topic.CONDITIONS_FOR_PAIN if pain and not condition else Topic.CONDITION_INFO
 
 
-class ActionCapabilities(ComposerAction):
+class ActionCapabilities(ComposerAction, Action):
     def name(self) -> Text:
         return "action_capabilities"
 
@@ -95,7 +98,7 @@ class ActionCapabilities(ComposerAction):
         return []
 
 
-class ActionOutOfScope(ComposerAction):
+class ActionOutOfScope(ComposerAction, Action):
     def name(self) -> Text:
         return "action_out_of_scope"
 
@@ -104,7 +107,7 @@ class ActionOutOfScope(ComposerAction):
         return []
 
 
-class ActionContact(ComposerAction):
+class ActionContact(ComposerAction, Action):
     def name(self) -> Text:
         return "action_contact"
 
@@ -113,7 +116,7 @@ class ActionContact(ComposerAction):
         return []
 
 
-class ActionEmergency(ComposerAction):
+class ActionEmergency(ComposerAction, Action):
     def name(self) -> Text:
         return "action_emergency"
 
@@ -125,7 +128,7 @@ class ActionEmergency(ComposerAction):
         return []
 
 
-class ActionRestrictedRequest(ComposerAction):
+class ActionRestrictedRequest(ComposerAction, Action):
     def name(self) -> Text:
         return "action_restricted_request"
 
@@ -136,7 +139,7 @@ class ActionRestrictedRequest(ComposerAction):
         return []
 
 
-class ActionForgetConversation(ComposerAction):
+class ActionForgetConversation(ComposerAction, Action):
     """Says so; the tracker store (bot.rasa_adapters) then deletes the whole conversation."""
 
     def name(self) -> Text:
@@ -147,7 +150,7 @@ class ActionForgetConversation(ComposerAction):
         return []
 
 
-class ActionDefaultFallback(ComposerAction):
+class ActionDefaultFallback(ComposerAction, Action):
     def name(self) -> Text:
         return "action_default_fallback"
 
@@ -156,7 +159,7 @@ class ActionDefaultFallback(ComposerAction):
         return []
 
 
-class ActionDefaultAskAffirmation(ComposerAction):
+class ActionDefaultAskAffirmation(ComposerAction, Action):
     """Two-stage fallback, stage one: "Did you mean ...?" with the likeliest intent as a button."""
 
     def name(self) -> Text:
@@ -169,7 +172,7 @@ class ActionDefaultAskAffirmation(ComposerAction):
         return []
 
 
-class ActionDefaultAskRephrase(ComposerAction):
+class ActionDefaultAskRephrase(ComposerAction, Action):
     """Two-stage fallback, stage two: the user said it was something else."""
 
     def name(self) -> Text:
@@ -180,7 +183,7 @@ class ActionDefaultAskRephrase(ComposerAction):
         return []
 
 
-class ActionSessionStart(ComposerAction):
+class ActionSessionStart(ComposerAction, Action):
     """Every conversation starts by saying what the bot is for and that it is not for emergencies."""
 
     def name(self) -> Text:
