@@ -89,6 +89,8 @@ class AnswerComposer:
             return self.no_information(pain)
         if condition_ref is not None and condition_ref.group == "umbrella":
             condition_ref = None  # "autoimmune disease" in general
+        if pain_ref is not None and condition_ref is None and not self._documented_pain(pain_ref):
+            return self.no_information(pain_ref.name, pain_type=pain_ref.key)  # e.g. ear pain
         if topic is Topic.CONDITIONS_FOR_PAIN:
             return self._conditions_for_pain(pain_ref)
         if topic is Topic.CONDITION_CAUSES_PAIN:
@@ -163,7 +165,9 @@ class AnswerComposer:
         general = self.store.facts(kind, general=True) if wants_general else []
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
-        general_quotes = general_quotes[: MAX_QUOTES - len(specific_quotes)]
+        # The store ranks what is most to the point first; read it in the documents' own order.
+        specific_quotes = _reading_order(specific_quotes)
+        general_quotes = _reading_order(general_quotes[: MAX_QUOTES - len(specific_quotes)])
         if not specific_quotes and not general_quotes:
             return self.no_information_on_topic(kind, subject, condition=condition.name if condition else None)
         asked_about_something = condition is not None or pain is not None
@@ -212,6 +216,9 @@ class AnswerComposer:
             for c in self._specific_conditions()[:MAX_BUTTONS]
         )
         return Reply(text=question, buttons=buttons, pain_type=pain_type)
+
+    def _documented_pain(self, pain: PainTypeRef) -> bool:
+        return bool(self.store.conditions_for_pain(pain.key) or self.store.facts(pain=pain.key))
 
     def _specific_conditions(self) -> List[ConditionRef]:
         return [c for c in self.store.conditions_with_information() if c.group in SPECIFIC_GROUPS]
@@ -293,6 +300,10 @@ def _unique(evidence: Iterable[Evidence]) -> List[Evidence]:
     for item in evidence:
         seen.setdefault(item.text, item)
     return list(seen.values())
+
+
+def _reading_order(evidence: List[Evidence]) -> List[Evidence]:
+    return sorted(evidence, key=lambda e: (e.document_path, e.start))
 
 
 def _display(name: str) -> str:

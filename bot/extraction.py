@@ -36,6 +36,8 @@ class ExtractedPassage:
     conditions: Dict[str, bool] = field(default_factory=dict)
     pain_types: List[str] = field(default_factory=list)
     kinds: Set[str] = field(default_factory=set)
+    direct_kinds: Set[str] = field(default_factory=set)  # said by the passage itself, not its heading
+    cue_counts: Dict[str, int] = field(default_factory=dict)  # how many cues of each kind it holds
     defined_conditions: Set[str] = field(default_factory=set)  # what_is: the condition being defined
 
 
@@ -118,9 +120,18 @@ class Extractor:
                 lead_in = None
                 passages.append(self._passage(len(passages), "heading", None, block.text, block.start, block.end))
             elif block.kind == "list_item":
-                context = [h.text for h in headings] + ([lead_in.text] if lead_in else [])
                 passage = self._passage(len(passages), "list_item", _heading(headings), block.text, block.start, block.end)
-                self._analyse(passage, self.nlp(block.text), context, subject={})
+                self._analyse(passage, self.nlp(block.text), [h.text for h in headings], subject={})
+                if lead_in is not None:
+                    # "Chronic stress can:" + "- Increase inflammation" is one statement split over lines.
+                    lead_in_doc = self.nlp(lead_in.text)
+                    for m_id, _, _ in self._cues(lead_in_doc):
+                        kind = self.nlp.vocab.strings[m_id]
+                        passage.cue_counts[kind] = passage.cue_counts.get(kind, 0) + 1
+                        passage.kinds.add(kind)
+                        passage.direct_kinds.add(kind)
+                    if not passage.pain_types:
+                        passage.pain_types = self._pain_types(lead_in_doc)
                 passages.append(passage)
             else:
                 lead_in = block if block.text.endswith(":") else None
@@ -160,7 +171,11 @@ class Extractor:
             subject[new_subject] = False
         context_docs = [self.nlp(text) for text in context]
         passage.pain_types = self._pain_types(doc) or self._context_pain_types(context_docs)
-        passage.kinds = {self.nlp.vocab.strings[m_id] for m_id, _, _ in self._cues(doc)}
+        for m_id, _, _ in self._cues(doc):
+            kind = self.nlp.vocab.strings[m_id]
+            passage.cue_counts[kind] = passage.cue_counts.get(kind, 0) + 1
+        passage.direct_kinds = set(passage.cue_counts)
+        passage.kinds = set(passage.direct_kinds)
         for context_doc in context_docs:
             passage.kinds |= {self.nlp.vocab.strings[m_id] for m_id, _, _ in self._cues(context_doc)}
         for match_id, start, _ in self._patterns(doc):
@@ -168,6 +183,7 @@ class Extractor:
             if entity is not None:
                 passage.defined_conditions.add(entity.ent_id_)
                 passage.kinds.add(self.nlp.vocab.strings[match_id])
+                passage.direct_kinds.add(self.nlp.vocab.strings[match_id])
 
     def _pain_types(self, doc: Doc) -> List[str]:
         """Pain terms, and pain words bound to their nearest body site, not negated."""

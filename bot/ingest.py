@@ -38,7 +38,7 @@ from bot.vocabulary import Vocabulary, normalize
 log = logging.getLogger(__name__)
 
 # The code that turns text into rows: when it changes, every document is read again.
-_PIPELINE_SOURCES = ("documents.py", "extraction.py", "ingest.py", "vocabulary.py", "nlp.py")
+_PIPELINE_SOURCES = ("documents.py", "extraction.py", "ingest.py", "vocabulary.py", "nlp.py", "models.py")
 
 
 @dataclass
@@ -220,4 +220,14 @@ def _write_statements(
                 if key in seen:
                     continue
                 seen.add(key)
-                session.add(Fact(kind=kind, passage=passage, condition=condition, pain_type=pain, explicit=explicit))
+                session.add(
+                    Fact(
+                        kind=kind,
+                        passage=passage,
+                        condition=condition,
+                        pain_type=pain,
+                        explicit=explicit,
+                        direct=kind in extracted.direct_kinds,
+                        cues=extracted.cue_counts.get(kind, 0),
+                    )
+                )

@@ -144,6 +144,9 @@ class Fact(Base):
     condition_id = Column(Integer, ForeignKey("conditions.id", ondelete="CASCADE"))
     pain_type_id = Column(Integer, ForeignKey("pain_types.id", ondelete="CASCADE"))
     explicit = Column(Boolean, nullable=False)
+    # True when the passage itself says it (a cue in its own words), not only the heading above it.
+    direct = Column(Boolean, nullable=False, default=True)
+    cues = Column(Integer, nullable=False, default=0)  # cue words of this kind in the passage: how much it is about it
 
     passage: Passage = relationship("Passage")
     condition: Optional[Condition] = relationship("Condition")

@@ -232,7 +232,7 @@ class ConditionStore:
             if pain_ref is None:
                 return []
             statement = statement.join(PainType, PainType.id == Fact.pain_type_id).where(PainType.key == pain_ref.key)
-        statement = statement.order_by(Fact.explicit.desc(), Document.path, Passage.ordinal, Fact.id)
+        statement = statement.order_by(Fact.explicit.desc(), Fact.direct.desc(), Fact.cues.desc(), Document.path, Passage.ordinal, Fact.id)
         with self._session() as session:
             return [
                 FactRecord(

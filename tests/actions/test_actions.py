@@ -1,0 +1,211 @@
+"""Every action, run as the action server runs it: a Tracker in, messages and events out.
+
+The composer is built over the real documents in an in-memory store (no server, no model).
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import actions
+from bot.answers import AnswerComposer
+from bot.clinic import load_clinic_config
+
+
+@pytest.fixture(scope="module")
+def composer(corpus_store) -> AnswerComposer:
+    return AnswerComposer(corpus_store, load_clinic_config())
+
+
+@pytest.fixture(scope="module")
+def disclaimer(composer) -> str:
+    return composer.clinic.disclaimer
+
+
+def tracker(
+    text: str,
+    intent: str,
+    entities: Optional[Dict[str, str]] = None,
+    slots: Optional[Dict[str, Any]] = None,
+    ranking: Optional[List[Dict[str, Any]]] = None,
+) -> Tracker:
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}],
+        "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+    }
+    return Tracker("test-user", slots or {}, message, [], False, None, {}, "action_listen")
+
+
+def run(action_class, composer, t: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action_class(composer).run(dispatcher, t, {}))
+    return dispatcher.messages, events
+
+
+def slots_of(events) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_which_conditions_cause_hip_pain(composer, disclaimer):
+    messages, events = run(actions.ActionAnswer, composer, tracker("what causes hip pain", "ask_conditions_for_pain", {"pain_type": "hip"}))
+    text = messages[0]["text"]
+    for name in ("Rheumatoid arthritis", "Systemic lupus erythematosus", "Ankylosing spondylitis", "Psoriatic arthritis", "Juvenile idiopathic arthritis"):
+        assert name in text
+    assert "Source: What autoimmune disease causes hip pain" in text
+    assert text.endswith(disclaimer)
+    assert slots_of(events) == {"condition": None, "pain_type": "hip", "last_topic": "conditions_for_pain"}
+
+
+def test_umbrella_condition_does_not_narrow_a_which_conditions_question(composer):
+    messages, _ = run(actions.ActionAnswer, composer, tracker("which autoimmune diseases cause muscle pain", "ask_conditions_for_pain", {"condition": "autoimmune disease", "pain_type": "muscle"}))
+    assert "Fibromyalgia" in messages[0]["text"] and "Myositis" in messages[0]["text"]
+
+
+def test_follow_up_what_about_bone_pain_reuses_the_topic(composer):
+    slots = {"pain_type": "hip", "last_topic": "conditions_for_pain"}
+    messages, events = run(actions.ActionAnswer, composer, tracker("what about bone pain?", "inform", {"pain_type": "bone"}, slots))
+    text = messages[0]["text"]
+    assert "bone pain" in text and "Juvenile idiopathic arthritis" not in text
+    assert "Source: What autoimmune disease causes bone pain" in text
+    assert slots_of(events)["pain_type"] == "bone"
+
+
+def test_follow_up_how_is_it_treated_uses_the_remembered_condition(composer, disclaimer):
+    slots = {"condition": "systemic lupus erythematosus", "pain_type": "bone", "last_topic": "condition_causes_pain"}
+    messages, events = run(actions.ActionAnswer, composer, tracker("how is it treated?", "ask_treatment", {}, slots))
+    text = messages[0]["text"]
+    assert "treating and managing systemic lupus erythematosus" in text
+    assert "corticosteroids" in text and text.endswith(disclaimer)
+    assert slots_of(events)["condition"] == "systemic lupus erythematosus"
+
+
+def test_follow_up_what_kind_of_pain_does_it_cause(composer):
+    slots = {"condition": "ankylosing spondylitis", "last_topic": "what_is"}
+    messages, _ = run(actions.ActionAnswer, composer, tracker("what kind of pain does it cause?", "ask_pain_types", {}, slots))
+    text = messages[0]["text"]
+    assert "ankylosing spondylitis can cause" in text
+    assert "Back, neck and spinal pain" in text and "Hip pain" in text
+
+
+def test_a_new_question_naming_a_pain_does_not_inherit_an_old_condition(composer):
+    slots = {"condition": "systemic lupus erythematosus", "last_topic": "treatment"}
+    messages, _ = run(actions.ActionAnswer, composer, tracker("how is hip pain treated", "ask_treatment", {"pain_type": "hip"}, slots))
+    assert "hip pain" in messages[0]["text"] and "lupus" not in messages[0]["text"].split("\n")[0]
+
+
+def test_does_lupus_cause_bone_pain_says_yes_with_the_passage(composer):
+    messages, _ = run(actions.ActionAnswer, composer, tracker("does lupus cause bone pain?", "ask_condition_causes_pain", {"condition": "lupus", "pain_type": "bone"}))
+    text = messages[0]["text"]
+    assert text.startswith("Yes.")
+    assert "can also contribute to bone discomfort" in text
+
+
+def test_a_link_the_documents_do_not_make_is_not_invented(composer):
+    messages, _ = run(actions.ActionAnswer, composer, tracker("does fibromyalgia cause hip pain", "ask_condition_causes_pain", {"condition": "fibromyalgia", "pain_type": "hip"}))
+    text = messages[0]["text"]
+    assert "don't say that fibromyalgia causes hip pain" in text and "muscle pain" in text
+    assert not text.startswith("Yes")
+
+
+@pytest.mark.parametrize("entities", [{"condition": "gout"}, {"pain_type": "ear"}, {"condition": "diabetes"}])
+def test_uncovered_subjects_get_an_honest_no_information(composer, entities):
+    messages, _ = run(actions.ActionAnswer, composer, tracker("tell me about it", "ask_condition_info", entities))
+    text = messages[0]["text"]
+    assert text.startswith("I don't have information on")
+    assert "hip pain" in text  # what the bot can help with
+    assert "Source" not in text
+
+
+def test_a_missing_pain_gets_a_clarifying_question_with_buttons(composer):
+    messages, _ = run(actions.ActionAnswer, composer, tracker("what autoimmune disease causes pain", "ask_conditions_for_pain"))
+    buttons = messages[0]["buttons"]
+    assert messages[0]["text"] == "Which kind of pain would you like to know about?"
+    assert {"title": "Hip pain", "payload": '/ask_conditions_for_pain{"pain_type": "hip"}'} in buttons
+
+
+def test_a_missing_condition_gets_condition_buttons(composer):
+    messages, _ = run(actions.ActionAnswer, composer, tracker("does it cause pain?", "ask_condition_causes_pain"))
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert "Rheumatoid arthritis" in titles and "Gout" not in titles
+
+
+@pytest.mark.parametrize(
+    "intent, needle",
+    [
+        ("ask_stress", "Increase pain intensity and frequency of disease recurrence"),
+        ("ask_diagnosis_difficulty", "MRI and initial tests are normal"),
+        ("ask_diagnosis", "blood tests to identify markers of inflammation"),
+        ("ask_when_to_see_doctor", "consulting a healthcare professional"),
+        ("ask_mechanism", "immune system mistakenly attacks its own tissues"),
+        ("ask_condition_info", "Autoimmune diseases are"),
+    ],
+)
+def test_general_questions_quote_the_documents(composer, disclaimer, intent, needle):
+    messages, _ = run(actions.ActionAnswer, composer, tracker("?", intent))
+    assert needle in messages[0]["text"] and messages[0]["text"].endswith(disclaimer)
+
+
+def test_out_of_scope_capabilities_and_contact(composer):
+    out, _ = run(actions.ActionOutOfScope, composer, tracker("weather?", "out_of_scope"))
+    assert "outside what I can help with" in out[0]["text"] and out[0]["buttons"]
+    caps, _ = run(actions.ActionCapabilities, composer, tracker("what can you do", "ask_capabilities"))
+    assert "hip pain" in caps[0]["text"]
+    contact, _ = run(actions.ActionContact, composer, tracker("book an appointment", "request_human"))
+    clinic = composer.clinic
+    assert clinic.phone in contact[0]["text"] and clinic.booking_url in contact[0]["text"]
+
+
+def test_emergency_action_gives_emergency_advice_only(composer):
+    messages, _ = run(actions.ActionEmergency, composer, tracker("I have crushing chest pain and can't breathe", "emergency"))
+    text = messages[0]["text"]
+    assert composer.clinic.emergency_number in text and "Source" not in text and "lupus" not in text
+
+
+def test_self_harm_gets_the_crisis_line(composer):
+    messages, _ = run(actions.ActionEmergency, composer, tracker("i want to kill myself", "emergency"))
+    assert composer.clinic.crisis_line in messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "intent, needle",
+    [("request_diagnosis", "can't tell whether you have"), ("request_dose", "can't advise on doses"), ("request_medication_change", "don't start, stop or change a medicine")],
+)
+def test_restricted_requests_are_declined_kindly(composer, disclaimer, intent, needle):
+    messages, _ = run(actions.ActionRestrictedRequest, composer, tracker("...", intent, {"condition": "lupus"}))
+    text = messages[0]["text"]
+    assert needle in text
+    assert "mg" not in text.replace("management", "")
+    assert text.endswith(disclaimer)  # it quotes general information, so it carries the disclaimer
+
+
+def test_two_stage_fallback_offers_the_likeliest_intent(composer):
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "ask_treatment", "confidence": 0.4}]
+    messages, _ = run(actions.ActionDefaultAskAffirmation, composer, tracker("uhh meds hip?", "nlu_fallback", {"pain_type": "hip"}, ranking=ranking))
+    assert messages[0]["text"] == "Did you mean: treatment and management?"
+    assert messages[0]["buttons"][0]["payload"] == '/ask_treatment{"pain_type": "hip"}'
+    assert messages[0]["buttons"][1]["payload"] == "/out_of_scope"
+    fallback, _ = run(actions.ActionDefaultFallback, composer, tracker("???", "nlu_fallback"))
+    assert "didn't understand" in fallback[0]["text"] and "hip pain" in fallback[0]["text"]
+
+
+def test_session_start_states_the_scope(composer):
+    messages, events = run(actions.ActionSessionStart, composer, tracker("", "greet"))
+    assert "not for emergencies" in messages[0]["text"]
+    assert [e["event"] for e in events] == ["session_started", "action"]
+
+
+def test_the_action_server_registers_every_domain_action():
+    import yaml
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    domain = yaml.safe_load(open("domain.yml", encoding="utf-8"))
+    assert set(domain["actions"]) <= set(executor.actions)
