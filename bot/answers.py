@@ -16,7 +16,7 @@ from bot import texts
 from bot.clinic import ClinicConfig, default_clinic_config
 from bot.store import ConditionRef, ConditionStore, Evidence, FactRecord, PainTypeRef, default_store
 
-MAX_QUOTES = 5  # enough to answer, short enough to read on a phone
+MAX_QUOTES = 6  # enough to answer, short enough to read on a phone
 MAX_BUTTONS = 6
 SPECIFIC_GROUPS = ("autoimmune", "immune-mediated")
 
