@@ -135,7 +135,7 @@ class ActionRestrictedRequest(ComposerAction, Action):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         kind = RESTRICTED_KINDS.get(tracker.get_intent_of_latest_message() or "", "diagnosis_request")
         condition = latest_entity(tracker, "condition") or tracker.get_slot("condition")
-        self.send(dispatcher, self.composer.restricted(kind, condition))
+        self.send(dispatcher, self.composer.restricted(kind, condition, latest_entity(tracker, "pain_type")))
         return []
 
 

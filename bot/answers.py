@@ -272,27 +272,33 @@ class AnswerComposer:
         template = texts.EMERGENCY_SELF_HARM if category == "self_harm" else texts.EMERGENCY
         return Reply(text=template.format(number=c.emergency_number, advice=c.emergency_advice, crisis_line=c.crisis_line))
 
-    def restricted(self, kind: str, condition: Optional[str] = None) -> Reply:
-        """Decline to diagnose, dose or change medicines; add general information where it helps."""
+    def restricted(self, kind: str, condition: Optional[str] = None, pain: Optional[str] = None) -> Reply:
+        """Decline to diagnose, dose or change medicines; add general information where it helps.
+
+        "My hips hurt, could it be lupus?" gets the refusal, then what the documents say about
+        which conditions cause hip pain (general information, never a verdict on the person).
+        """
         refusal = {
             "diagnosis_request": texts.CANNOT_DIAGNOSE,
             "dose_request": texts.CANNOT_DOSE,
             "medication_change": texts.CANNOT_CHANGE_MEDICINE,
         }[kind]
-        topic = Topic.SYMPTOMS if kind == "diagnosis_request" else Topic.TREATMENT
         condition_ref = self.store.resolve_condition(condition) if condition else None
         if condition_ref is None or condition_ref.group not in SPECIFIC_GROUPS:
             condition_ref = None
-        facts = self.store.facts(topic.value, condition=condition_ref.name) if condition_ref else []
-        if not facts:
-            facts = self.store.facts(topic.value, general=True)
-        quotes = _unique(f.evidence for f in facts)[:2]
-        if not quotes:
-            return Reply(text=refusal)
+        pain_ref = self.store.resolve_pain_type(pain) if pain else None
         draft = _Draft([refusal, texts.GENERAL_INFORMATION_MAY_HELP])
-        for evidence in quotes:
-            draft.quote(evidence)
-        return self._medical(draft, condition=condition_ref.name if condition_ref else None)
+        if kind == "diagnosis_request" and pain_ref is not None and condition_ref is None:
+            for result in self.store.conditions_for_pain(pain_ref.key)[:MAX_QUOTES]:
+                draft.quote(result.evidence[0], name=_display(result.condition.name))
+        else:
+            topic = Topic.SYMPTOMS if kind == "diagnosis_request" else Topic.TREATMENT
+            facts = self.store.facts(topic.value, condition=condition_ref.name) if condition_ref else []
+            for evidence in _unique(f.evidence for f in facts or self.store.facts(topic.value, general=True))[:2]:
+                draft.quote(evidence)
+        if not draft.evidence:
+            return Reply(text=refusal)
+        return self._medical(draft, condition=condition_ref.name if condition_ref else None, pain_type=pain_ref.key if pain_ref else None)
 
 
 def _unique(evidence: Iterable[Evidence]) -> List[Evidence]:

@@ -1,22 +1,34 @@
 """Engines and sessions for the condition store, built on first use from ``DATABASE_URL``."""
 from __future__ import annotations
 
+import os
+import time
 from functools import lru_cache
 from typing import Optional
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import settings
 from bot.models import Base
 
 
+class DatabaseUnreachable(RuntimeError):
+    """The condition store's database (``DATABASE_URL``) did not answer within the wait."""
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: Optional[str] = None) -> Engine:
-    """One engine per URL (default: settings.database_url()); SQLite gets foreign keys switched on."""
+    """One engine per URL (default: settings.database_url()); SQLite gets foreign keys switched on.
+
+    A server database (PostgreSQL, ...) must answer within ``DATABASE_CONNECT_TIMEOUT`` seconds
+    (default 10), else DatabaseUnreachable says which one, without the password."""
     url = url or settings.database_url()
     kwargs = {"future": True, "pool_pre_ping": True}
+    if url.startswith("postgres"):
+        kwargs["connect_args"] = {"connect_timeout": 5}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False}
         if url in ("sqlite://", "sqlite:///:memory:"):
@@ -26,7 +38,27 @@ def engine_for(url: Optional[str] = None) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_foreign_keys)
+    else:
+        _wait_until_reachable(engine)
     return engine
+
+
+def _wait_until_reachable(engine: Engine) -> None:
+    timeout = float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "10"))
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with engine.connect():
+                return
+        except SQLAlchemyError as error:
+            if time.monotonic() >= deadline:
+                engine.dispose()
+                reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["?"])[0]
+                raise DatabaseUnreachable(
+                    f"condition store database {engine.url.render_as_string(hide_password=True)} unreachable "
+                    f"after {timeout:.0f} s: {reason}. Check DATABASE_URL and that the database server is running."
+                ) from None
+            time.sleep(1.0)
 
 
 def _sqlite_foreign_keys(dbapi_connection, _record) -> None:

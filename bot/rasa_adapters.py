@@ -102,7 +102,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         second; otherwise log one clear error and raise, so the server stops instead of looping."""
         import os
 
-        from rasa.utils.endpoints import validate_port
+        from rasa.core.tracker_store import validate_port
 
         dialect = kwargs.get("dialect") or "sqlite"
         if dialect.startswith("sqlite"):

@@ -209,3 +209,10 @@ def test_the_action_server_registers_every_domain_action():
     executor.register_package("actions")
     domain = yaml.safe_load(open("domain.yml", encoding="utf-8"))
     assert set(domain["actions"]) <= set(executor.actions)
+
+
+def test_could_it_be_autoimmune_gives_general_information_about_that_pain_not_a_verdict(composer, disclaimer):
+    messages, _ = run(actions.ActionRestrictedRequest, composer, tracker("my hips hurt, could it be auto immune???", "request_diagnosis", {"condition": "autoimmune disease", "pain_type": "hips"}))
+    text = messages[0]["text"]
+    assert text.startswith("I can't tell whether you have a condition")
+    assert "Juvenile idiopathic arthritis" in text and text.endswith(disclaimer)

@@ -1,0 +1,131 @@
+"""End to end over REST: both real servers, the trained model and the built store.
+
+Asserts what a patient sees: the facts, the source document and the disclaimer, follow-ups that
+remember, honest gaps, emergencies first, and conversations that can be deleted.
+"""
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bot.clinic import load_clinic_config
+from tests.support.servers import rasa_servers
+
+pytestmark = pytest.mark.e2e
+
+CLINIC = load_clinic_config()
+HIP_DOC = "What autoimmune disease causes hip pain"
+BONE_DOC = "What autoimmune disease causes bone pain"
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    with rasa_servers(tmp_path_factory.mktemp("e2e")) as running:
+        yield running
+
+
+def text_of(replies) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:10]}"
+
+
+def test_first_reply_states_the_scope_and_answers_which_conditions_cause_hip_pain(servers):
+    replies = servers.say(sender(), "what causes hip pain")
+    assert replies[0]["text"] == CLINIC.scope_notice
+    answer = replies[-1]["text"]
+    for name in ("Rheumatoid arthritis", "Systemic lupus erythematosus", "Ankylosing spondylitis", "Psoriatic arthritis", "Juvenile idiopathic arthritis"):
+        assert name in answer
+    assert f"Source: {HIP_DOC}" in answer and answer.endswith(CLINIC.disclaimer)
+
+
+def test_follow_up_what_about_bone_pain(servers):
+    user = sender()
+    servers.say(user, "what causes hip pain")
+    answer = text_of(servers.say(user, "what about bone pain?"))
+    assert "can cause bone pain" in answer and "Juvenile idiopathic arthritis" not in answer
+    assert BONE_DOC in answer and answer.endswith(CLINIC.disclaimer)
+
+
+def test_follow_up_how_is_it_treated_remembers_lupus(servers):
+    user = sender()
+    first = text_of(servers.say(user, "does lupus cause bone pain?"))
+    assert "Yes." in first and "bone discomfort" in first
+    answer = text_of(servers.say(user, "how is it treated?"))
+    assert "systemic lupus erythematosus" in answer and "corticosteroids" in answer
+    assert answer.endswith(CLINIC.disclaimer)
+
+
+def test_follow_up_what_kind_of_pain_does_it_cause(servers):
+    user = sender()
+    assert "chronic inflammatory disease" in text_of(servers.say(user, "what is ankylosing spondylitis"))
+    answer = text_of(servers.say(user, "what kind of pain does it cause?"))
+    assert "ankylosing spondylitis can cause" in answer and "Back, neck and spinal pain" in answer
+
+
+def test_out_of_scope_is_declined_with_what_the_bot_covers(servers):
+    replies = servers.say(sender(), "what's the weather like tomorrow?")
+    answer = text_of(replies)
+    assert "outside what I can help with" in answer and "hip pain" in answer
+    assert CLINIC.disclaimer not in answer
+
+
+def test_an_uncovered_condition_gets_an_honest_answer(servers):
+    answer = text_of(servers.say(sender(), "does gout cause ear pain?"))
+    assert "I don't have information on gout" in answer
+    assert "Source" not in answer
+
+
+def test_a_red_flag_mid_conversation_gets_emergency_advice_only(servers):
+    user = sender()
+    servers.say(user, "what causes nerve pain")
+    answer = servers.say(user, "I have crushing chest pain and I can't breathe")[-1]["text"]
+    assert CLINIC.emergency_number in answer
+    assert "Source" not in answer and "lupus" not in answer.lower()
+
+
+def test_a_dose_request_is_declined(servers):
+    answer = text_of(servers.say(sender(), "how many mg of prednisone should I take?"))
+    assert "can't advise on doses" in answer and " mg" not in answer
+
+
+def test_malformed_requests_get_a_4xx_and_the_server_stays_up(servers):
+    import requests
+
+    url = f"{servers.rasa_url}/webhooks/rest/webhook"
+    for body in (b"{not json", b"[]", b'{"sender": "x"}'):
+        response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+        assert 400 <= response.status_code < 500 or response.status_code == 200 and response.json() == []
+    assert "Source" in text_of(servers.say(sender(), "what causes muscle pain"))
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["", "   ", "😀😀😀", "درد لگن", "<script>alert(1)</script>", "\x00\x07\x1b[31m", "hip " * 5000],
+)
+def test_odd_input_gets_a_clear_reply(servers, message):
+    replies = servers.say(sender(), message, timeout=60)
+    assert replies and all(isinstance(r.get("text", ""), str) for r in replies)
+
+
+def test_delete_my_conversation_removes_it_from_the_tracker_store(servers):
+    user = sender()
+    servers.say(user, "what causes hip pain")
+    db = servers.log_dir / "tracker.db"
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("select count(*) from events where sender_id = ?", (user,)).fetchone()[0] > 0
+    answer = text_of(servers.say(user, "please delete my conversation"))
+    assert "deleted" in answer
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("select count(*) from events where sender_id = ?", (user,)).fetchone()[0] == 0
+
+
+def test_patient_text_is_not_written_to_the_logs(servers):
+    secret = f"zebra{uuid.uuid4().hex[:8]} hip pain"
+    servers.say(sender(), f"my {secret} is bad, what causes it")
+    assert secret not in servers.logs()
