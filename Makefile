@@ -70,6 +70,12 @@ serve: $(STORE_STAMP) $(MODEL)  ## Action server (5055) and Rasa server (5005, R
 shell: $(STORE_STAMP) $(MODEL)  ## Chat in the terminal (starts the action server too)
 	@scripts/shell.sh
 
+run: $(STORE_STAMP) $(MODEL) run-prereqs  ## Build what is missing, then start the action server, the Rasa server and the web widget
+	@scripts/run.sh
+
+# Extra set-up for `make run` (the widget's files): mk/*.mk add recipes with `run-prereqs::`.
+run-prereqs:: $(STAMP)
+
 test-unit: $(STAMP)  ## Python tests only (no Rasa training)
 	$(PY) -m pytest -q tests/bot tests/actions
 

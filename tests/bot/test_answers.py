@@ -1,0 +1,89 @@
+"""The composer: every answer-producing path, and the disclaimer on every medical answer."""
+from __future__ import annotations
+
+import inspect
+import itertools
+
+import pytest
+
+from bot import texts
+from bot.answers import AnswerComposer, Reply, Topic
+from bot.clinic import load_clinic_config
+
+CONDITIONS = [None, "lupus", "RA", "ankylosing spondylitis", "fibromyalgia", "gout", "osteoporosis", "autoimmune disease", "diabetes", "rhuematoid arthritis"]
+PAINS = [None, "hip", "bone", "muscle", "nerve", "back", "ear", "knee", "chest"]
+
+
+@pytest.fixture(scope="module")
+def composer(corpus_store) -> AnswerComposer:
+    return AnswerComposer(corpus_store, load_clinic_config())
+
+
+def every_reply(composer: AnswerComposer):
+    for topic, condition, pain in itertools.product(Topic, CONDITIONS, PAINS):
+        yield f"answer({topic.value}, {condition}, {pain})", composer.answer(topic, condition, pain)
+    for kind, condition, pain in itertools.product(("diagnosis_request", "dose_request", "medication_change"), CONDITIONS, PAINS):
+        yield f"restricted({kind}, {condition}, {pain})", composer.restricted(kind, condition, pain)
+    for category in (None, "self_harm", "chest_pain_breathing"):
+        yield f"emergency({category})", composer.emergency(category)
+    for intent in (*texts.INTENT_DESCRIPTIONS, "unknown"):
+        yield f"did_you_mean({intent})", composer.did_you_mean(intent, {"condition": "lupus"})
+    for name in ("capabilities", "out_of_scope", "not_understood", "ask_rephrase", "welcome", "contact", "forgotten"):
+        yield name, getattr(composer, name)()
+    yield "no_information", composer.no_information("gout")
+
+
+def test_the_walk_covers_every_public_reply_method(composer):
+    public = {n for n, m in inspect.getmembers(composer, inspect.ismethod) if not n.startswith("_")}
+    walked = {label.split("(")[0] for label, _ in every_reply(composer)}
+    assert public - walked <= {"no_information_on_topic"}  # reached through answer()
+
+
+def test_every_answer_that_quotes_the_documents_cites_them_and_ends_with_the_disclaimer(composer):
+    disclaimer = composer.clinic.disclaimer
+    quoted = 0
+    for label, reply in every_reply(composer):
+        assert isinstance(reply, Reply) and reply.text.strip(), label
+        if "“" in reply.text or reply.medical:
+            quoted += 1
+            assert reply.medical, label
+            assert reply.text.endswith(disclaimer), label
+            assert reply.sources and all(title in reply.text for title in reply.sources), label
+        else:
+            assert not reply.sources, label
+    assert quoted > 300
+
+
+def test_emergency_replies_hold_no_faq_content(composer):
+    for category in (None, "stroke", "self_harm"):
+        reply = composer.emergency(category)
+        assert composer.clinic.emergency_number in reply.text
+        assert "“" not in reply.text and not reply.sources
+    assert composer.clinic.crisis_line in composer.emergency("self_harm").text
+
+
+def test_no_reply_gives_a_dose_or_tells_to_stop_a_medicine(composer):
+    import re
+
+    for label, reply in every_reply(composer):
+        assert not re.search(r"\b\d+\s?(mg|milligrams?|mcg|ml)\b", reply.text, re.I), label
+        assert not re.search(r"\byou should (stop|start|take|increase|decrease)\b", reply.text, re.I), label
+
+
+def test_honest_gaps_never_quote(composer):
+    for reply in (composer.answer(Topic.TREATMENT, "gout"), composer.answer(Topic.CONDITIONS_FOR_PAIN, None, "ear"), composer.answer(Topic.CONDITION_INFO, "diabetes")):
+        assert reply.text.startswith("I don't have information on") and "“" not in reply.text
+        assert reply.buttons  # what the bot can do instead
+
+
+def test_the_disclaimer_comes_from_the_clinic_config(corpus_store, tmp_path):
+    import yaml
+
+    from bot.settings import clinic_config_path
+
+    data = yaml.safe_load(clinic_config_path().read_text(encoding="utf-8"))
+    data["disclaimer"] = "CUSTOM CLINIC DISCLAIMER."
+    path = tmp_path / "clinic.yml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    reply = AnswerComposer(corpus_store, load_clinic_config(path)).answer(Topic.CONDITIONS_FOR_PAIN, None, "hip")
+    assert reply.text.endswith("CUSTOM CLINIC DISCLAIMER.")

@@ -1,0 +1,75 @@
+"""Rasa's own checks on our data and model: validation, test stories, held-out NLU.
+
+The model is trained once per test run by `make test` (models/clinic-assistant.tar.gz; Rasa's
+fingerprinting skips training when nothing changed), never by a test.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+MODEL = ROOT / "models" / "clinic-assistant.tar.gz"
+ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+# Floors that catch a broken model; the targets (>= 95%) are tracked by `make bench`.
+MIN_INTENT_ACCURACY = 0.85
+MIN_ENTITY_F1 = 0.90
+
+
+def rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([RASA, *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def trained_model():
+    assert MODEL.exists(), "run `make train` (make test does it first)"
+
+
+def test_training_data_and_domain_validate_without_warnings():
+    result = rasa("data", "validate", "--fail-on-warnings")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_stories_pass_with_no_prediction_errors(tmp_path):
+    result = rasa("test", "core", "--stories", "tests/test_stories.yml", "--model", str(MODEL), "--fail-on-prediction-errors", "--out", str(tmp_path))
+    assert result.returncode == 0, (tmp_path / "failed_test_stories.yml").read_text() if (tmp_path / "failed_test_stories.yml").exists() else result.stderr[-3000:]
+
+
+def test_held_out_nlu_questions(tmp_path):
+    result = rasa("test", "nlu", "--nlu", "tests/test_nlu.yml", "--model", str(MODEL), "--out", str(tmp_path), "--no-plot")
+    assert result.returncode == 0, result.stderr[-3000:]
+    intents = json.loads((tmp_path / "intent_report.json").read_text())
+    assert intents["accuracy"] >= MIN_INTENT_ACCURACY, f"intent accuracy {intents['accuracy']:.3f}"
+    entities = json.loads((tmp_path / "DIETClassifier_report.json").read_text())
+    for entity in ("condition", "pain_type"):
+        assert entities[entity]["f1-score"] >= MIN_ENTITY_F1, f"{entity} F1 {entities[entity]['f1-score']:.3f}"
+
+
+def _examples(path: Path) -> set:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = set()
+    for item in data.get("nlu", []):
+        for line in (item.get("examples") or "").splitlines():
+            text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.lstrip("- ").strip())
+            out.add(re.sub(r"[^\w ]", "", text.lower()).strip())
+    return out
+
+
+def test_held_out_questions_are_never_trained_on():
+    training = set().union(*(_examples(p) for p in (ROOT / "data" / "nlu").glob("*.yml") if "generated" not in p.name))
+    assert not (training & _examples(ROOT / "tests" / "test_nlu.yml"))
+
+
+def test_generated_lookup_tables_cover_the_vocabulary():
+    from bot.vocabulary import load_vocabulary, nlu_training_data
+
+    generated = yaml.safe_load((ROOT / "data" / "nlu" / "vocabulary_generated.yml").read_text(encoding="utf-8"))
+    assert generated["nlu"] == nlu_training_data(load_vocabulary())["nlu"], "run `make nlu-vocab`"
