@@ -12,7 +12,10 @@ import time
 from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
+from rasa.core.channels.rest import RestInput
 from rasa.core.tracker_store import SQLTrackerStore
+from sanic.exceptions import InvalidUsage, PayloadTooLarge
+from sanic.request import Request
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -69,6 +72,46 @@ class SafetyIntentOverride(GraphComponent):
             message.set(INTENT, intent, add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages
+
+
+class ValidatedRestInput(RestInput):
+    """Rasa's REST channel (same URL, /webhooks/rest/webhook) that answers a malformed request with
+    a 4xx saying what is wrong, instead of a 500 and a log line holding the patient's words."""
+
+    MAX_MESSAGE_CHARS = 25_000
+    MAX_SENDER_CHARS = 255
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    @staticmethod
+    def _body(req: Request) -> Dict[Text, Any]:
+        try:
+            body = req.json
+        except Exception:  # Sanic raises on a body that is not JSON
+            body = None
+        if not isinstance(body, dict):
+            raise InvalidUsage('the body must be a JSON object: {"sender": "...", "message": "..."}')
+        return body
+
+    async def _extract_sender(self, req: Request) -> Optional[Text]:
+        sender = self._body(req).get("sender")
+        if not isinstance(sender, str) or not sender.strip() or len(sender) > self.MAX_SENDER_CHARS:
+            raise InvalidUsage(f'"sender" must be a non-empty string of at most {self.MAX_SENDER_CHARS} characters')
+        return sender
+
+    def _extract_message(self, req: Request) -> Optional[Text]:
+        message = self._body(req).get("message")
+        if not isinstance(message, str):
+            raise InvalidUsage('"message" must be a string')
+        if len(message) > self.MAX_MESSAGE_CHARS:
+            raise PayloadTooLarge(f"the message is longer than {self.MAX_MESSAGE_CHARS:,} characters; please shorten it")
+        return message
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        metadata = self._body(request).get("metadata")
+        return metadata if isinstance(metadata, dict) else None
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
@@ -207,6 +250,8 @@ from rasa.core.channels.telegram import TelegramInput, TelegramOutput  # noqa: E
 
 TELEGRAM_MAX_TEXT = 4096  # characters, counted in UTF-16 code units
 TELEGRAM_MAX_CALLBACK_DATA = 64  # bytes
+# Telegram's standard commands: every chat begins with /start (the bot then says hello and what it is for).
+TELEGRAM_COMMANDS = {"/start": "/greet", "/help": "/ask_capabilities"}
 
 
 def _utf16_length(text: str) -> int:
@@ -390,7 +435,8 @@ class TelegramInputWithServer(TelegramInput):
         if msg.chat is None or msg.chat.id is None:
             raise ValueError("message without a chat")
         if msg.text is not None:
-            return str(msg.chat.id), msg.text.replace("/bot", ""), None
+            text = msg.text.replace("/bot", "")
+            return str(msg.chat.id), TELEGRAM_COMMANDS.get(text.strip().split("@")[0].lower(), text), None
         if msg.location is not None:
             return str(msg.chat.id), '{{"lng":{0}, "lat":{1}}}'.format(msg.location.longitude, msg.location.latitude), None
         return None
@@ -408,3 +454,37 @@ class TelegramInputWithServer(TelegramInput):
             await out_channel.answer_callback_query(callback_id)
         except Exception as error:
             log.debug("answerCallbackQuery failed: %s", error)
+
+
+# -- socketio with session persistence that works on python-socketio 5.x ------------------------------
+from rasa.core.channels.socketio import SocketIOInput  # noqa: E402
+
+_SESSION_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+class SocketIOInputWithRooms(SocketIOInput):
+    """Rasa's socketio channel (same settings in credentials.yml), fixed for ``session_persistence``.
+
+    In the pinned python-socketio, ``AsyncServer.enter_room`` is a coroutine; Rasa 3.6 calls it without
+    ``await``, so the browser never joins its session's room and, with session persistence on, never
+    receives a reply. This handler awaits it and accepts only session ids a widget would make."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Any:
+        import inspect
+        import uuid
+
+        webhook = super().blueprint(on_new_message)
+        sio = self.sio
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if not (isinstance(session_id, str) and 0 < len(session_id) <= 64 and set(session_id) <= _SESSION_ID_CHARS):
+                session_id = uuid.uuid4().hex
+            if self.session_persistence:
+                joined = sio.enter_room(sid, session_id, namespace=self.namespace)
+                if inspect.isawaitable(joined):
+                    await joined
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        return webhook
