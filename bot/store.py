@@ -165,14 +165,11 @@ class ConditionStore:
                 .join(Condition, Condition.id == ConditionPainLink.condition_id)
                 .where(PainType.key == pain_ref.key, Condition.group.in_(("autoimmune", "immune-mediated")))
             ).all()
-            grouped: Dict[str, List[ConditionPainLink]] = {}
-            for link in links:
-                grouped.setdefault(link.condition.name, []).append(link)
             results = [
                 ConditionForPain(_condition_ref(group[0].condition), _ranked_evidence(group))
-                for group in grouped.values()
+                for group in _grouped(links, lambda link: link.condition.name)
             ]
-        return sorted(results, key=lambda r: (-sum(e.explicit for e in r.evidence), -len(r.evidence), r.condition.name))
+        return sorted(results, key=lambda r: (*_strength(r.evidence), r.condition.name))
 
     def pains_for_condition(self, condition: str) -> List[PainForCondition]:
         condition_ref = self.resolve_condition(condition)
@@ -184,14 +181,11 @@ class ConditionStore:
                 .join(Condition, Condition.id == ConditionPainLink.condition_id)
                 .where(Condition.name == condition_ref.name)
             ).all()
-            grouped: Dict[str, List[ConditionPainLink]] = {}
-            for link in links:
-                grouped.setdefault(link.pain_type.key, []).append(link)
             results = [
                 PainForCondition(PainTypeRef(group[0].pain_type.key, group[0].pain_type.name), _ranked_evidence(group))
-                for group in grouped.values()
+                for group in _grouped(links, lambda link: link.pain_type.key)
             ]
-        return sorted(results, key=lambda r: (-sum(e.explicit for e in r.evidence), -len(r.evidence), r.pain_type.key))
+        return sorted(results, key=lambda r: (*_strength(r.evidence), r.pain_type.key))
 
     def link_evidence(self, condition: str, pain: str) -> Tuple[Evidence, ...]:
         """Passages stating that this condition causes this pain (empty if none do)."""
@@ -292,6 +286,18 @@ def _evidence(passage: Passage, explicit: bool) -> Evidence:
         end=passage.end_char,
         explicit=explicit,
     )
+
+
+def _grouped(links: Sequence[ConditionPainLink], key) -> List[List[ConditionPainLink]]:
+    groups: Dict[str, List[ConditionPainLink]] = {}
+    for link in links:
+        groups.setdefault(key(link), []).append(link)
+    return list(groups.values())
+
+
+def _strength(evidence: Sequence[Evidence]) -> Tuple[int, int]:
+    """Sort key: most passages naming the condition itself first, then most passages."""
+    return (-sum(e.explicit for e in evidence), -len(evidence))
 
 
 def _ranked_evidence(links: Sequence[ConditionPainLink]) -> Tuple[Evidence, ...]:
