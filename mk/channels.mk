@@ -29,5 +29,8 @@ test-prereqs:: $(STAMP) $(WIDGET_JS)
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-test-channels: $(STAMP) $(STORE_STAMP) $(MODEL) test-prereqs  ## Channel tests only: widget in Chromium, Telegram stand-in, shell
+test-channels: $(STAMP) $(STORE_STAMP) $(MODEL_DIR)/clinic-assistant.tar.gz test-prereqs  ## Channel tests only: widget in Chromium, Telegram stand-in, shell
 	$(PY) -m pytest -q tests/channels
+
+# `make run` serves the demo page with the widget: build the widget first.
+run-prereqs:: $(WIDGET_JS)

@@ -30,7 +30,7 @@
   var MAX_STORED_MESSAGES = 200;
 
   // -- state kept across reloads (this tab only) ------------------------------------------------
-  var state = load() || { sessionId: null, messages: [], open: settings.open, greeted: false };
+  var state = load() || { sessionId: null, messages: [], open: settings.open };
   function load() {
     try { return JSON.parse(sessionStorage.getItem(STORE_KEY)); } catch (e) { return null; }
   }
@@ -113,7 +113,7 @@
     state.messages.forEach(function (message, index) {
       var bubble = el("div", { class: "msg " + message.from });
       bubble.appendChild(el("span", { class: "sr-only", text: message.from === "user" ? "You: " : "Assistant: " }));
-      bubble.appendChild(linkify(message.text || ""));
+      bubble.appendChild(el("span", { class: "text" }, [linkify(message.text || "")]));
       log.appendChild(bubble);
       var isLast = index === state.messages.length - 1;
       if (message.buttons && message.buttons.length && isLast) {
@@ -150,7 +150,6 @@
     launcher.hidden = open;
     if (open) {
       render();
-      greet();
       input.focus();
     }
   }
@@ -172,8 +171,7 @@
     confirmed = true;
     save();
     setStatus("");
-    while (outbox.length) socket.emit("user_uttered", outbox.shift());
-    if (state.open) greet();
+    while (outbox.length) emit(outbox.shift());
   });
   socket.on("disconnect", function () { confirmed = false; setStatus("Connection lost. Reconnecting\u2026"); });
   socket.io.on("reconnect_attempt", function () { setStatus("Reconnecting\u2026"); });
@@ -194,19 +192,14 @@
 
   function setStatus(text) { status.textContent = text; status.hidden = !text; }
 
-  function deliver(payload) {
-    var message = { message: payload, session_id: state.sessionId };
-    if (confirmed && socket.connected) socket.emit("user_uttered", message);
-    else outbox.push(message);
-    setTyping(true);
+  function emit(payload) {
+    socket.emit("user_uttered", { message: payload, session_id: state.sessionId });
   }
 
-  // The first time the chat is opened, the bot introduces itself (its scope notice).
-  function greet() {
-    if (state.greeted || !confirmed || state.messages.length) return;
-    state.greeted = true;
-    save();
-    deliver("/session_start");
+  function deliver(payload) {
+    if (confirmed && socket.connected) emit(payload);
+    else outbox.push(payload);
+    setTyping(true);
   }
 
   function sendText() {
