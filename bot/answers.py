@@ -10,11 +10,11 @@ import json
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from bot import texts
 from bot.clinic import ClinicConfig, default_clinic_config
-from bot.store import ConditionRef, ConditionStore, Evidence, FactRecord, PainTypeRef, default_store
+from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, default_store
 
 MAX_QUOTES = 6  # enough to answer, short enough to read on a phone
 MAX_BUTTONS = 6

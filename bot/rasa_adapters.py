@@ -214,11 +214,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 .having(sa.func.max(self.SQLEvent.timestamp) < cutoff)
             )
             expired = [row[0] for row in latest]
-            deleted = 0
             if expired:
-                deleted = (
-                    session.query(self.SQLEvent).filter(self.SQLEvent.sender_id.in_(expired)).delete(synchronize_session=False)
-                )
+                session.query(self.SQLEvent).filter(self.SQLEvent.sender_id.in_(expired)).delete(synchronize_session=False)
             session.commit()
         if expired:
             log.info("retention: deleted %d conversations older than %d days", len(expired), self.retention_days)

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions

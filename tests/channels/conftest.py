@@ -1,166 +1,25 @@
-"""Real servers for the channel tests: the action server and the Rasa server, started like
-scripts/serve.sh on free ports with a credentials file of the test's choosing.
-
-``RasaServers`` is self-contained (it only needs the project root, the model and the store), so the
-fixture can move to tests/conftest.py unchanged. One Rasa server per test session serves every
-channel (socketio, REST, and Telegram against the local stand-in of the Bot API): loading the model
-is the slow part, so it is done once.
+"""Fixtures for the channel tests: one Rasa server per test session serves every channel (socketio,
+REST, and Telegram against the local stand-in of the Bot API), since loading the model is the slow
+part. The server handling itself is tests/support/servers.py, shared with the end-to-end tests.
 """
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Iterator
 
 import pytest
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
-MODEL = PROJECT_ROOT / "models" / "clinic-assistant.tar.gz"
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # telegram_standin.py, next to this file
+
+from tests.support.servers import PROJECT_ROOT, RasaServers  # noqa: E402
 
 # A token of the shape Telegram issues (aiogram checks the shape); it is only ever sent to the stand-in.
 TELEGRAM_TEST_TOKEN = "123456789:AAFakeTokenForTestsOnly-abcdefghijklm"
 TELEGRAM_TEST_BOT = "clinic_test_bot"
 TELEGRAM_TEST_SECRET = "test-secret-token"
-SOCKETIO_CHANNEL = "bot.rasa_adapters.SocketIOInputWithRooms"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_ok(url: str, timeout: float = 2.0) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return 200 <= response.status < 300
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def server_env() -> Dict[str, str]:
-    env = dict(os.environ)
-    env.update(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1",
-               SQLALCHEMY_SILENCE_UBER_WARNING="1")
-    return env
-
-
-class RasaServers:
-    """The action server and the Rasa server (``--enable-api``) as child processes.
-
-    ``start()`` waits for the action server's /health and Rasa's /status (model loaded);
-    ``restart_rasa()`` stops and starts the Rasa server on the same port (for reconnection tests);
-    ``stop()`` ends both process groups. Logs go to ``log_dir``.
-    """
-
-    def __init__(self, credentials: Path, log_dir: Path, rasa_port: Optional[int] = None,
-                 action_port: Optional[int] = None, startup_timeout: float = 300.0):
-        self.credentials = Path(credentials)
-        self.log_dir = Path(log_dir)
-        self.rasa_port = rasa_port or free_port()
-        self.action_port = action_port or free_port()
-        self.startup_timeout = startup_timeout
-        self.endpoints = self.log_dir / "endpoints.yml"
-        self._actions: Optional[subprocess.Popen] = None
-        self._rasa: Optional[subprocess.Popen] = None
-
-    @property
-    def url(self) -> str:
-        return f"http://localhost:{self.rasa_port}"
-
-    @property
-    def action_url(self) -> str:
-        return f"http://localhost:{self.action_port}"
-
-    def _spawn(self, name: str, args) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "ab")
-        return subprocess.Popen(args, cwd=PROJECT_ROOT, env=server_env(), stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def start(self) -> "RasaServers":
-        if not MODEL.exists():
-            pytest.fail(f"{MODEL} is missing: run `make train` first")
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.endpoints.write_text(yaml.safe_dump({"action_endpoint": {"url": f"{self.action_url}/webhook"}}))
-        self._actions = self._spawn("action-server", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-                                                     "--port", str(self.action_port)])
-        self.start_rasa()
-        self._wait(self._actions, f"{self.action_url}/health", "action-server")
-        return self
-
-    def start_rasa(self, wait: bool = True) -> None:
-        self._rasa = self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--enable-api", "--cors", "*",
-                                          "--port", str(self.rasa_port), "--credentials", str(self.credentials),
-                                          "--endpoints", str(self.endpoints), "--model", str(MODEL)])
-        if wait:
-            self.wait_rasa()
-
-    def wait_rasa(self) -> None:
-        self._wait(self._rasa, f"{self.url}/status", "rasa")
-        # /status answers once the model is loaded; the channels are registered before that.
-
-    def _wait(self, process: subprocess.Popen, url: str, name: str) -> None:
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                self.stop()
-                pytest.fail(f"{name} exited with {process.returncode}:\n{self.log_tail(name)}")
-            if http_ok(url):
-                return
-            time.sleep(0.5)
-        self.stop()
-        pytest.fail(f"{name} not up at {url} after {self.startup_timeout:.0f}s:\n{self.log_tail(name)}")
-
-    def log_tail(self, name: str = "rasa", lines: int = 40) -> str:
-        path = self.log_dir / f"{name}.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
-
-    @staticmethod
-    def _terminate(process: Optional[subprocess.Popen]) -> None:
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)  # its own session: the server and any children
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-
-    def stop_rasa(self) -> None:
-        self._terminate(self._rasa)
-
-    def restart_rasa(self) -> None:
-        self.stop_rasa()
-        self.start_rasa()
-
-    def stop(self) -> None:
-        self._terminate(self._rasa)
-        self._terminate(self._actions)
-
-    def alive(self) -> bool:
-        return self._rasa is not None and self._rasa.poll() is None and http_ok(f"{self.url}/status")
-
-    def rest(self, message: str, sender: str) -> list:
-        """One turn through the REST channel: the bot's messages (dicts with text/buttons)."""
-        request = urllib.request.Request(f"{self.url}/webhooks/rest/webhook", method="POST",
-                                         data=json.dumps({"sender": sender, "message": message}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read())
 
 
 @pytest.fixture(scope="session")
@@ -189,10 +48,6 @@ def channel_servers(tmp_path_factory, telegram_api) -> Iterator[RasaServers]:
     persistence) plus Telegram pointed at the stand-in."""
     folder = tmp_path_factory.mktemp("channel-servers")
     credentials = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text()) or {}
-    if "socketio" in credentials:
-        # Rasa's own socketio channel loses replies when session_persistence is on (enter_room is not
-        # awaited with the pinned python-socketio); bot.rasa_adapters.SocketIOInputWithRooms fixes it.
-        credentials[SOCKETIO_CHANNEL] = credentials.pop("socketio")
     credentials["bot.rasa_adapters.TelegramInputWithServer"] = {
         "access_token": TELEGRAM_TEST_TOKEN,
         "verify": TELEGRAM_TEST_BOT,

@@ -10,7 +10,7 @@ import socket
 import pytest
 import yaml
 
-from conftest import PROJECT_ROOT, free_port, server_env
+from tests.support.servers import PROJECT_ROOT, free_port, server_env
 
 pytestmark = pytest.mark.e2e
 

@@ -11,11 +11,10 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT, free_port, http_ok
+from tests.support.servers import PROJECT_ROOT, free_port, http_ok
 
 pytestmark = pytest.mark.e2e
 

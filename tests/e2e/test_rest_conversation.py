@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from pathlib import Path
 
 import pytest
 
 from bot.clinic import load_clinic_config
-from tests.support.servers import rasa_servers
+from tests.support.servers import PROJECT_ROOT, RasaServers
 
 pytestmark = pytest.mark.e2e
 
@@ -23,8 +22,9 @@ BONE_DOC = "What autoimmune disease causes bone pain"
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    with rasa_servers(tmp_path_factory.mktemp("e2e")) as running:
-        yield running
+    running = RasaServers(PROJECT_ROOT / "credentials.yml", tmp_path_factory.mktemp("e2e")).start()
+    yield running
+    running.stop()
 
 
 def text_of(replies) -> str:
@@ -97,7 +97,7 @@ def test_a_dose_request_is_declined(servers):
 def test_malformed_requests_get_a_4xx_and_the_server_stays_up(servers):
     import requests
 
-    url = f"{servers.rasa_url}/webhooks/rest/webhook"
+    url = f"{servers.url}/webhooks/rest/webhook"
     for body in (b"{not json", b"[]", b'"text"', b'{"sender": "x"}', b'{"message": "hi"}', b'{"sender": 5, "message": "hi"}', b'{"sender": "x", "message": ["hi"]}'):
         response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
         assert response.status_code == 400, (body, response.status_code)
@@ -111,14 +111,14 @@ def test_malformed_requests_get_a_4xx_and_the_server_stays_up(servers):
     ["", "   ", "😀😀😀", "درد لگن", "<script>alert(1)</script>", "\x00\x07\x1b[31m", "hip " * 5000],
 )
 def test_odd_input_gets_a_clear_reply(servers, message):
-    replies = servers.say(sender(), message, timeout=60)
+    replies = servers.say(sender(), message)
     assert replies and all(isinstance(r.get("text", ""), str) for r in replies)
 
 
 def test_delete_my_conversation_removes_it_from_the_tracker_store(servers):
     user = sender()
     servers.say(user, "what causes hip pain")
-    db = servers.log_dir / "tracker.db"
+    db = servers.tracker_db
     with sqlite3.connect(db) as connection:
         assert connection.execute("select count(*) from events where sender_id = ?", (user,)).fetchone()[0] > 0
     answer = text_of(servers.say(user, "please delete my conversation"))
