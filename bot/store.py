@@ -32,6 +32,7 @@ class Evidence:
     document: str  # title
     document_path: str
     heading: Optional[str]
+    kind: str  # sentence | list_item
     start: int
     end: int
     explicit: bool  # the passage names the condition itself (not only the paragraph's subject)
@@ -282,6 +283,7 @@ def _evidence(passage: Passage, explicit: bool) -> Evidence:
         document=passage.document.title,
         document_path=passage.document.path,
         heading=passage.heading,
+        kind=passage.kind,
         start=passage.start_char,
         end=passage.end_char,
         explicit=explicit,
