@@ -68,8 +68,8 @@ class _Draft:
     evidence: List[Evidence] = field(default_factory=list)
 
     def quote(self, evidence: Evidence, name: Optional[str] = None) -> None:
-        if name is None and evidence.kind == "list_item" and evidence.heading:
-            name = evidence.heading  # "Nerve pain: “Common in multiple sclerosis (MS) and lupus”"
+        if name is None and evidence.kind == "list_item" and evidence.heading and len(evidence.heading.split()) <= 4:
+            name = evidence.heading  # a short label: "Nerve pain: “Common in multiple sclerosis (MS) and lupus”"
         template = texts.NAMED_QUOTE if name else texts.QUOTE
         self.lines.append(template.format(text=evidence.text, name=name))
         self.evidence.append(evidence)
