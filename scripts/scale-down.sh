@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Stop what scripts/scale-up.sh started (`make scale-down`): nginx, the Rasa servers, the action
+# servers, then Redis and PostgreSQL (their data stays in $SCALE_DIR; `make scale-clean` removes it).
+# Only processes named in $SCALE_DIR/run/*.pid are stopped. SCALE_KEEP_SERVICES=1 keeps PostgreSQL and Redis.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/scale-env.sh
+
+# TERM the process group a pid file names (each server was started in its own session), KILL after 20 s.
+stop_pidfile() {
+  local pidfile="$1" pid i
+  pid="$(live_pid "$pidfile")" || { rm -f "$pidfile"; return 0; }
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "scale-down: $(basename "$pidfile" .pid) did not stop in 20 s, killing it" >&2
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+  fi
+  rm -f "$pidfile"
+  echo "stopped $(basename "$pidfile" .pid)"
+}
+
+if pid="$(live_pid "$NGINX_PREFIX/nginx.pid")"; then
+  kill -QUIT "$pid"
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
+  echo "stopped nginx"
+fi
+for pidfile in "$RUN_DIR"/rasa-*.pid "$RUN_DIR"/action-*.pid; do
+  [ -e "$pidfile" ] && stop_pidfile "$pidfile"
+done
+if [ "${SCALE_KEEP_SERVICES:-0}" != 1 ]; then
+  if pid="$(live_pid "$RUN_DIR/redis.pid")"; then
+    kill -TERM "$pid"
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$RUN_DIR/redis.pid"
+    echo "stopped redis"
+  fi
+  if [ -f "$PG_DATA/postmaster.pid" ] && [ -n "$PG_BIN" ]; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null && echo "stopped postgresql"
+  fi
+fi
+exit 0
