@@ -47,6 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    from bot.db import DatabaseUnreachable
+
+    try:
+        return _run(args)
+    except DatabaseUnreachable as error:
+        print(str(error), file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
     if args.command == "build-store":
         from bot.ingest import build_store
 
