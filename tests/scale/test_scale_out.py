@@ -16,17 +16,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e  # real servers
 
-EXPECTED_CONDITIONS_FOR_PAIN = {  # as tests/bot/test_store.py, on SQLite
-    "hip": {
-        "rheumatoid arthritis",
-        "systemic lupus erythematosus",
-        "ankylosing spondylitis",
-        "psoriatic arthritis",
-        "juvenile idiopathic arthritis",
-    },
-    "muscle": {"fibromyalgia", "myositis"},
-    "nerve": {"multiple sclerosis", "systemic lupus erythematosus"},
-}
+from tests.bot.test_store import EXPECTED_CONDITIONS_FOR_PAIN  # noqa: E402  (the same facts, on PostgreSQL)
 
 # One sender's conversation under load, repeated until the time is up; follow-ups lean on the slots.
 CONVERSATION = [
