@@ -56,9 +56,13 @@ class ComposerAction:
         dispatcher.utter_message(text=reply.text, buttons=buttons or None)
 
 
-def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
-    """The entity's value in the latest message, preferring a specific condition over the umbrella."""
+def latest_entity(tracker: Tracker, entity: str, composer: Optional[AnswerComposer] = None) -> Optional[str]:
+    """The entity's value in the latest message: one the store knows ("nerve" rather than a stray
+    "burning" from "burning nerve pain"), and a specific condition rather than the umbrella."""
     values = [v for v in tracker.get_latest_entity_values(entity) if isinstance(v, str) and v.strip()]
+    if composer is not None and len(values) > 1:
+        resolve = composer.store.resolve_condition if entity == "condition" else composer.store.resolve_pain_type
+        values = [v for v in values if resolve(v)] or values
     specific = [v for v in values if v.lower() != UMBRELLA]
     return (specific or values or [None])[0]
 
@@ -69,7 +73,8 @@ class ActionAnswer(ComposerAction, Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         intent = tracker.get_intent_of_latest_message() or "inform"
-        condition, pain = latest_entity(tracker, "condition"), latest_entity(tracker, "pain_type")
+        condition = latest_entity(tracker, "condition", self.composer)
+        pain = latest_entity(tracker, "pain_type", self.composer)
         if intent in MERGING_INTENTS or (condition is None and pain is None):
             condition = condition or tracker.get_slot("condition")
             pain = pain or tracker.get_slot("pain_type")
@@ -134,8 +139,8 @@ class ActionRestrictedRequest(ComposerAction, Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         kind = RESTRICTED_KINDS.get(tracker.get_intent_of_latest_message() or "", "diagnosis_request")
-        condition = latest_entity(tracker, "condition") or tracker.get_slot("condition")
-        self.send(dispatcher, self.composer.restricted(kind, condition, latest_entity(tracker, "pain_type")))
+        condition = latest_entity(tracker, "condition", self.composer) or tracker.get_slot("condition")
+        self.send(dispatcher, self.composer.restricted(kind, condition, latest_entity(tracker, "pain_type", self.composer)))
         return []
 
 

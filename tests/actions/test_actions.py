@@ -216,3 +216,10 @@ def test_could_it_be_autoimmune_gives_general_information_about_that_pain_not_a_
     text = messages[0]["text"]
     assert text.startswith("I can't tell whether you have a condition")
     assert "Juvenile idiopathic arthritis" in text and text.endswith(disclaimer)
+
+
+def test_a_stray_entity_does_not_hide_one_the_store_knows(composer):
+    t = tracker("what could explain burning pain in my feet", "ask_conditions_for_pain")
+    t.latest_message["entities"] = [{"entity": "pain_type", "value": "burning"}, {"entity": "pain_type", "value": "nerve"}]
+    messages, _ = run(actions.ActionAnswer, composer, t)
+    assert "can cause nerve pain" in messages[0]["text"]
