@@ -76,6 +76,7 @@ class ConditionStore:
     def __init__(self, engine: Optional[Engine] = None):
         self._engine = engine
         self._sessions = None
+        self._alias_cache: Dict[type, Dict[str, int]] = {}
 
     @property
     def engine(self) -> Engine:
@@ -90,14 +91,20 @@ class ConditionStore:
             self._sessions = session_factory(self.engine)
         return self._sessions()
 
+    def _aliases(self, session: Session, model) -> Dict[str, int]:
+        """Spelling -> alias id, read once per store: the vocabulary changes only with a rebuild,
+        and a rebuild means restarting the servers (the NLU model is retrained with it)."""
+        if model not in self._alias_cache:
+            self._alias_cache[model] = _alias_index(session, model)
+        return self._alias_cache[model]
+
     # -- vocabulary ---------------------------------------------------------------------------
     def resolve_condition(self, text: Optional[str]) -> Optional[ConditionRef]:
         """Canonical condition for a name, alias, abbreviation or near-miss spelling, else None."""
         if not text or not text.strip():
             return None
         with self._session() as session:
-            aliases = _alias_index(session, ConditionAlias)
-            match = _lookup(aliases, text)
+            match = _lookup(self._aliases(session, ConditionAlias), text)
             if match is None:
                 return None
             condition = session.get(ConditionAlias, match).condition
@@ -107,7 +114,7 @@ class ConditionStore:
         if not text or not text.strip():
             return None
         with self._session() as session:
-            match = _lookup(_alias_index(session, PainTypeAlias), text)
+            match = _lookup(self._aliases(session, PainTypeAlias), text)
             if match is None:
                 return None
             pain = session.get(PainTypeAlias, match).pain_type
@@ -266,11 +273,17 @@ def _alias_index(session: Session, model) -> Dict[str, int]:
 
 
 def _lookup(index: Dict[str, int], text: str) -> Optional[int]:
+    """Exact spelling, else a near miss ("rhuematoid"), else the longest known term inside the text
+    ("autoimmune diseases exactly", "my lower back")."""
     key = normalize(text)
     if key in index:
         return index[key]
     close = difflib.get_close_matches(key, list(index), n=1, cutoff=FUZZY_CUTOFF)
-    return index[close[0]] if close and len(key) >= 4 else None
+    if close and len(key) >= 4:
+        return index[close[0]]
+    padded = f" {key} "
+    inside = [alias for alias in index if len(alias) >= 3 and f" {alias} " in padded]
+    return index[max(inside, key=len)] if inside else None
 
 
 def _condition_ref(condition: Condition) -> ConditionRef:

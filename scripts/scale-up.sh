@@ -87,7 +87,7 @@ echo "building the condition store in PostgreSQL ($CONDITION_DB_NAME)"
 i=0
 for port in $ACTION_PORTS; do
   i=$((i + 1))
-  start_server "action-$i" env SANIC_HOST="$SCALE_HOST" .venv/bin/rasa run actions --actions actions --port "$port"
+  start_server "action-$i" env SANIC_HOST="$SCALE_HOST" .venv/bin/python -m actions --actions actions --port "$port"
 done
 i=0
 for port in $RASA_PORTS; do

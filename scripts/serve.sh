@@ -12,7 +12,7 @@ if [ -z "${RASA_ENDPOINTS:-}" ] && [ "$ACTION_PORT" != 5055 ]; then
   sed "s#localhost:5055/webhook#localhost:$ACTION_PORT/webhook#" endpoints.yml >"$ENDPOINTS"
 fi
 trap 'trap - EXIT INT TERM; kill 0 2>/dev/null; wait' EXIT INT TERM
-.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
+.venv/bin/python -m actions --actions actions --port "$ACTION_PORT" &
 .venv/bin/rasa run --enable-api --cors "*" --port "$RASA_PORT" \
   --credentials "${RASA_CREDENTIALS:-credentials.yml}" --endpoints "$ENDPOINTS" \
   --model models/clinic-assistant.tar.gz &

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
 ACTION_PORT="${ACTION_PORT:-5055}"
-.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >var/action-server.log 2>&1 &
+.venv/bin/python -m actions --actions actions --port "$ACTION_PORT" >var/action-server.log 2>&1 &
 actions=$!
 trap 'kill $actions 2>/dev/null; wait $actions 2>/dev/null' EXIT INT TERM
 for _ in $(seq 1 120); do

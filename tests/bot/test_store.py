@@ -141,3 +141,13 @@ def test_known_conditions_and_pains_for_the_menu(corpus_store):
     pains = [p.key for p in corpus_store.pain_types_with_information()]
     assert {"hip", "bone", "joint", "muscle", "nerve"} <= set(pains)
     assert "ear" not in pains
+
+
+@pytest.mark.parametrize("text, canonical", [("AUTOIMMUNE DISEASES EXACTLY", "autoimmune disease"), ("my lupus flare", "systemic lupus erythematosus")])
+def test_a_known_term_inside_longer_text_resolves(corpus_store, text, canonical):
+    assert corpus_store.resolve_condition(text).name == canonical
+
+
+def test_unrelated_text_does_not_resolve(corpus_store):
+    assert corpus_store.resolve_condition("diabetes") is None
+    assert corpus_store.resolve_pain_type("burning") is None

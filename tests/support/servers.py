@@ -94,7 +94,7 @@ class RasaServers:
                 }
             )
         )
-        self._actions = self._spawn("action-server", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
+        self._actions = self._spawn("action-server", [str(VENV_BIN / "python"), "-m", "actions", "--actions", "actions",
                                                      "--port", str(self.action_port)])
         self.start_rasa()
         self._wait(self._actions, f"{self.action_url}/health", "action-server")
