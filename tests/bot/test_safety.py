@@ -538,3 +538,23 @@ def test_malformed_data_is_refused(tmp_path):
         SafetyScreen(red_flags_path=bad, restricted_path=DATA / "restricted_requests.yml")
     with pytest.raises(SafetyDataError):
         SafetyScreen(red_flags_path=tmp_path / "missing.yml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please prescribe a medicine for the cure",
+        "which painkiller should I take for my hips",
+        "can I take glutathione supplement?",
+        "I was recently diagnosed with lupus. can i take ibuprofen",
+    ],
+)
+def test_choosing_a_medicine_for_someone_is_restricted(text):
+    finding = default_screen().restricted_request(text)
+    assert finding is not None and finding.kind == "medication_change"
+
+
+@pytest.mark.parametrize("text", ["what medicines are used for lupus", "what treatments can help fibromyalgia", "how often can I take naproxen"])
+def test_general_medicine_questions_and_dose_questions_are_not_a_medicine_choice(text):
+    finding = default_screen().restricted_request(text)
+    assert finding is None or finding.kind != "medication_change"
