@@ -22,6 +22,9 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 PYTHON310 ?= $(shell for p in python3.10 "$$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python3.10" /root/.pyenv/versions/3.10.13/bin/python3.10 /usr/bin/python3.10; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
 
+# pip warns once per package about find-links folders this machine's pip config names but lacks.
+PIP_QUIET   := { grep -v "is ignored: it is neither a file nor a directory" || true; }
+
 -include mk/*.mk
 
 .PHONY: help venv store nlu-vocab train validate test test-unit serve shell run bench clean
@@ -36,8 +39,8 @@ help:  ## List the targets
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (pyenv install 3.10.13) and retry." >&2; exit 1; }
 	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip wheel 'setuptools<71'
-	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	set -o pipefail; $(PY) -m pip install --quiet --upgrade pip wheel 'setuptools<71' 2>&1 | $(PIP_QUIET)
+	set -o pipefail; $(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt 2>&1 | $(PIP_QUIET)
 	touch $@
 
 venv: $(STAMP)  ## Create the Python 3.10 virtualenv .venv with Rasa, spaCy and the test tools
