@@ -39,7 +39,7 @@ help:  ## List the targets
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (pyenv install 3.10.13) and retry." >&2; exit 1; }
 	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
-	set -o pipefail; $(PY) -m pip install --quiet --upgrade pip wheel 'setuptools<71' 2>&1 | $(PIP_QUIET)
+	set -o pipefail; $(PY) -m pip install --quiet --upgrade pip 'setuptools<71' 2>&1 | $(PIP_QUIET)
 	set -o pipefail; $(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt 2>&1 | $(PIP_QUIET)
 	touch $@
 
