@@ -56,10 +56,7 @@ def require(*, services: bool = True) -> None:
         if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
             missing.append("nginx")
     if missing:
-        message = "missing " + ", ".join(missing) + " (`make test-prereqs` installs the servers)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail("missing " + ", ".join(missing) + " (`make test-prereqs` installs the servers)")
 
 
 def free_ports(count: int) -> List[int]:
