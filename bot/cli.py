@@ -87,24 +87,12 @@ def _run(args) -> int:
 def _query(store, args) -> list:
     if args.what == "conditions":
         return [
-            {
-                "name": r.condition.name,
-                "group": r.condition.group,
-                "evidence": r.evidence[0].text,
-                "document": r.evidence[0].document,
-                "sources": [asdict(e) for e in r.evidence],
-            }
+            _with_evidence({"name": r.condition.name, "group": r.condition.group}, r.evidence)
             for r in store.conditions_for_pain(args.pain)
         ]
     if args.what == "pains":
         return [
-            {
-                "pain_type": r.pain_type.key,
-                "name": r.pain_type.name,
-                "evidence": r.evidence[0].text,
-                "document": r.evidence[0].document,
-                "sources": [asdict(e) for e in r.evidence],
-            }
+            _with_evidence({"pain_type": r.pain_type.key, "name": r.pain_type.name}, r.evidence)
             for r in store.pains_for_condition(args.condition)
         ]
     if args.what == "facts":
@@ -121,6 +109,11 @@ def _query(store, args) -> list:
             for f in store.facts(args.kind, condition=args.condition, pain=args.pain)
         ]
     return store.documents()
+
+
+def _with_evidence(fields: dict, evidence) -> dict:
+    """The best passage as ``evidence`` / ``document``, and every passage under ``sources``."""
+    return {**fields, "evidence": evidence[0].text, "document": evidence[0].document, "sources": [asdict(e) for e in evidence]}
 
 
 def _print(value) -> None:
