@@ -11,7 +11,9 @@ if [ -z "${RASA_ENDPOINTS:-}" ] && [ "$ACTION_PORT" != 5055 ]; then
   ENDPOINTS=var/endpoints.port-$ACTION_PORT.yml
   sed "s#localhost:5055/webhook#localhost:$ACTION_PORT/webhook#" endpoints.yml >"$ENDPOINTS"
 fi
-trap 'trap - EXIT INT TERM; kill 0 2>/dev/null; wait' EXIT INT TERM
+# On exit or a signal: stop the whole group and wait for it. The shell ignores the TERM it sends
+# itself, so it outlives its children (callers that wait for it know the ports are free).
+trap 'trap "" INT TERM; trap - EXIT; kill 0 2>/dev/null; wait' EXIT INT TERM
 .venv/bin/python -m actions --actions actions --port "$ACTION_PORT" &
 .venv/bin/rasa run --enable-api --cors "*" --port "$RASA_PORT" \
   --credentials "${RASA_CREDENTIALS:-credentials.yml}" --endpoints "$ENDPOINTS" \
