@@ -35,7 +35,6 @@ class Topic(str, Enum):
     WHEN_TO_SEE_DOCTOR = "when_to_see_doctor"
 
 
-FACT_TOPICS = {t for t in Topic if t not in (Topic.CONDITIONS_FOR_PAIN, Topic.CONDITION_CAUSES_PAIN, Topic.PAIN_TYPES)}
 TOPIC_INTENTS = {
     Topic.CONDITIONS_FOR_PAIN: "ask_conditions_for_pain",
     Topic.CONDITION_CAUSES_PAIN: "ask_condition_causes_pain",

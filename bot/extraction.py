@@ -49,10 +49,6 @@ class FactRules:
     negation_window: int
     site_window: int
 
-    @property
-    def kind_names(self) -> Tuple[str, ...]:
-        return tuple(self.kinds)
-
 
 def load_fact_rules(path: Optional[Path] = None) -> FactRules:
     path = Path(path) if path else settings.fact_rules_path()

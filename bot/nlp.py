@@ -36,8 +36,3 @@ def make_base_pipeline() -> Language:
     nlp.add_pipe("lowercase_lemmas")
     return nlp
 
-
-@lru_cache(maxsize=1)
-def shared_tokenizer_pipeline() -> Language:
-    """One cached base pipeline for callers that only read tokens and lemmas (built on first use)."""
-    return make_base_pipeline()

@@ -156,9 +156,6 @@ class ConditionStore:
             ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
             return [PainTypeRef(key, name) for (key, name), _ in ranked]
 
-    def fact_kinds(self) -> List[str]:
-        with self._session() as session:
-            return sorted(set(session.scalars(select(Fact.kind).distinct())))
 
     # -- statements ---------------------------------------------------------------------------
     def conditions_for_pain(self, pain: str) -> List[ConditionForPain]:

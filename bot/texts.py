@@ -36,7 +36,6 @@ NO_INFORMATION_TOPIC = "I don't have information on {topic} for {subject} in our
 WHAT_I_COVER = "I can tell you about {pains}, and about conditions such as {conditions}."
 ASK_WHICH_PAIN = "Which kind of pain would you like to know about?"
 ASK_WHICH_CONDITION = "Which condition would you like to know about?"
-ASK_WHICH_PAIN_FOR = "Which kind of pain do you mean for {condition}?"
 TOPIC_NAMES = {
     "what_is": "a description",
     "mechanism": "how the pain arises",

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -84,11 +83,6 @@ class Vocabulary:
     pain_words: Tuple[str, ...]
     source: Optional[Path] = field(default=None, compare=False)
 
-    def condition(self, name: str) -> ConditionTerm:
-        return next(c for c in self.conditions if c.name == name)
-
-    def pain_type(self, key: str) -> PainTypeTerm:
-        return next(p for p in self.pain_types if p.key == key)
 
 
 class VocabularyError(ValueError):
@@ -164,10 +158,6 @@ def load_vocabulary(path: Optional[Path] = None) -> Vocabulary:
     with path.open(encoding="utf-8") as handle:
         return parse_vocabulary(yaml.safe_load(handle), source=path)
 
-
-@lru_cache(maxsize=4)
-def cached_vocabulary(path: Path) -> Vocabulary:
-    return load_vocabulary(path)
 
 
 def nlu_training_data(vocabulary: Vocabulary) -> dict:
