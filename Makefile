@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 VENV        := .venv
 PY          := $(VENV)/bin/python
-RASA        := $(VENV)/bin/rasa
+RASA        := $(PY) -m bot.rasa
 STAMP       := $(VENV)/.installed
 DOCUMENTS   := data/documents
 VOCABULARY  := data/vocabulary.yml
@@ -61,7 +61,7 @@ nlu-vocab: $(NLU_VOCAB)  ## Generate the NLU lookup tables and synonyms from dat
 validate: $(NLU_VOCAB)  ## Check the Rasa training data and domain
 	$(RASA) data validate --fail-on-warnings --quiet
 
-$(MODEL): $(STAMP) $(NLU_VOCAB) config.yml domain.yml $(wildcard data/nlu/*.yml data/stories/*.yml) bot/rasa_adapters.py
+$(MODEL): $(STAMP) $(NLU_VOCAB) config.yml domain.yml $(wildcard data/nlu/*.yml data/stories/*.yml) $(wildcard bot/rasa/*.py)
 	$(RASA) train --fixed-model-name clinic-assistant --out $(MODEL_DIR) --quiet
 	@touch $@
 

@@ -145,7 +145,7 @@ class ActionRestrictedRequest(ComposerAction, Action):
 
 
 class ActionForgetConversation(ComposerAction, Action):
-    """Says so; the tracker store (bot.rasa_adapters) then deletes the whole conversation."""
+    """Says so; the tracker store (bot.rasa.tracker_store) then deletes the whole conversation."""
 
     def name(self) -> Text:
         return "action_forget_conversation"

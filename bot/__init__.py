@@ -1,4 +1,4 @@
 """Health FAQ assistant library: condition store, ingestion, answers and safety.
 
-Nothing here knows about Rasa except :mod:`bot.rasa_adapters`.
+Nothing here knows about Rasa except the package :mod:`bot.rasa` (one module per Rasa extension point).
 """

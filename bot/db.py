@@ -1,7 +1,7 @@
 """Engines and sessions for the condition store, built on first use from ``DATABASE_URL``."""
 from __future__ import annotations
 
-import os
+import logging
 import time
 from functools import lru_cache
 from typing import Optional
@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import settings
 from bot.models import Base
 
+log = logging.getLogger(__name__)
+
 
 class DatabaseUnreachable(RuntimeError):
-    """The condition store's database (``DATABASE_URL``) did not answer within the wait."""
+    """A database (the condition store's or the tracker store's) did not answer within the wait."""
 
 
 @lru_cache(maxsize=8)
@@ -39,12 +41,19 @@ def engine_for(url: Optional[str] = None) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_foreign_keys)
     else:
-        _wait_until_reachable(engine)
+        try:
+            wait_until_reachable(engine, settings.database_connect_timeout(), "condition store database",
+                                 "Check DATABASE_URL and that the database server is running.")
+        except DatabaseUnreachable:
+            engine.dispose()
+            raise
     return engine
 
 
-def _wait_until_reachable(engine: Engine) -> None:
-    timeout = float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "10"))
+def wait_until_reachable(engine: Engine, timeout: float, what: str, hint: str) -> None:
+    """Connect once within ``timeout`` seconds, retrying every second; else raise DatabaseUnreachable
+    naming ``what`` (without the password) and ``hint`` (what to check). Used by the condition store
+    and by the tracker store (Rasa's own retries an unreachable database every 5 s forever)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -52,12 +61,12 @@ def _wait_until_reachable(engine: Engine) -> None:
                 return
         except SQLAlchemyError as error:
             if time.monotonic() >= deadline:
-                engine.dispose()
                 reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["?"])[0]
                 raise DatabaseUnreachable(
-                    f"condition store database {engine.url.render_as_string(hide_password=True)} unreachable "
-                    f"after {timeout:.0f} s: {reason}. Check DATABASE_URL and that the database server is running."
+                    f"{what} {engine.url.render_as_string(hide_password=True)} unreachable "
+                    f"after {timeout:.0f} s: {reason}. {hint}"
                 ) from None
+            log.warning("%s not reachable yet; retrying for %.0f s more", what, deadline - time.monotonic())
             time.sleep(1.0)
 
 

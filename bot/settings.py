@@ -31,3 +31,13 @@ def fact_rules_path() -> Path:
 
 def clinic_config_path() -> Path:
     return Path(os.environ.get("CLINIC_CONFIG", PROJECT_ROOT / "config" / "clinic.yml"))
+
+
+def database_connect_timeout() -> float:
+    """Seconds a server database (PostgreSQL, ...) has to answer when the condition store starts."""
+    return float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "10"))
+
+
+def tracker_db_connect_timeout() -> float:
+    """Seconds the tracker store's database has to answer when the Rasa server starts."""
+    return float(os.environ.get("TRACKER_DB_CONNECT_TIMEOUT", "30"))

@@ -92,7 +92,7 @@ done
 i=0
 for port in $RASA_PORTS; do
   i=$((i + 1))
-  start_server "rasa-$i" .venv/bin/rasa run --enable-api --cors "*" --interface "$SCALE_HOST" --port "$port" \
+  start_server "rasa-$i" .venv/bin/python -m bot.rasa run --enable-api --cors "*" --interface "$SCALE_HOST" --port "$port" \
     --credentials "${RASA_CREDENTIALS:-credentials.yml}" --endpoints "$RASA_ENDPOINTS" --model "$RASA_MODEL"
 done
 

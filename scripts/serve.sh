@@ -15,7 +15,7 @@ fi
 # itself, so it outlives its children (callers that wait for it know the ports are free).
 trap 'trap "" INT TERM; trap - EXIT; kill 0 2>/dev/null; wait' EXIT INT TERM
 .venv/bin/python -m actions --actions actions --port "$ACTION_PORT" &
-.venv/bin/rasa run --enable-api --cors "*" --port "$RASA_PORT" \
+.venv/bin/python -m bot.rasa run --enable-api --cors "*" --port "$RASA_PORT" \
   --credentials "${RASA_CREDENTIALS:-credentials.yml}" --endpoints "$ENDPOINTS" \
   --model models/clinic-assistant.tar.gz &
 echo "Rasa server: http://localhost:$RASA_PORT  action server: http://localhost:$ACTION_PORT  (Ctrl-C stops both)"

@@ -11,4 +11,4 @@ for _ in $(seq 1 120); do
   curl -sf "http://localhost:$ACTION_PORT/health" >/dev/null 2>&1 && break
   sleep 0.5
 done
-.venv/bin/rasa shell --port "${RASA_PORT:-5005}" --model models/clinic-assistant.tar.gz --endpoints "${RASA_ENDPOINTS:-endpoints.yml}" --quiet
+.venv/bin/python -m bot.rasa shell --port "${RASA_PORT:-5005}" --model models/clinic-assistant.tar.gz --endpoints "${RASA_ENDPOINTS:-endpoints.yml}" --quiet

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-RASA = str(ROOT / ".venv" / "bin" / "rasa")
+RASA = [str(ROOT / ".venv" / "bin" / "python"), "-m", "bot.rasa"]
 MODEL = ROOT / "models" / "clinic-assistant.tar.gz"
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
@@ -25,7 +25,7 @@ MIN_ENTITY_F1 = 0.90
 
 
 def rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([RASA, *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([*RASA, *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module", autouse=True)

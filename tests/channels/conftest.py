@@ -48,7 +48,7 @@ def channel_servers(tmp_path_factory, telegram_api) -> Iterator[RasaServers]:
     persistence) plus Telegram pointed at the stand-in."""
     folder = tmp_path_factory.mktemp("channel-servers")
     credentials = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text()) or {}
-    credentials["bot.rasa_adapters.TelegramInputWithServer"] = {
+    credentials["bot.rasa.telegram.TelegramInputWithServer"] = {
         "access_token": TELEGRAM_TEST_TOKEN,
         "verify": TELEGRAM_TEST_BOT,
         "webhook_url": "https://clinic.example.org/webhooks/telegram/webhook",

@@ -115,7 +115,7 @@ def test_malformed_updates_get_4xx_and_the_server_stays_up(channel_servers, tele
 def test_an_answer_longer_than_telegram_allows_is_split_not_dropped(telegram_api):
     """Through the channel's output, over HTTP to the stand-in (which refuses > 4,096 characters the way
     Telegram does). The clinic's answers are shorter than that today; a longer document must not be lost."""
-    from bot.rasa_adapters import TelegramOutputWithServer
+    from bot.rasa.telegram import TelegramOutputWithServer
 
     lines = [f"• Passage {i}: “{'inflammation of the joints and the spine ' * 3}”" for i in range(60)]
     text = "\n".join(lines + ["Source: A long document", "This is general information."])

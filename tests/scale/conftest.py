@@ -30,7 +30,7 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MODEL = PROJECT_ROOT / "models" / "clinic-assistant.tar.gz"
-RASA = PROJECT_ROOT / ".venv" / "bin" / "rasa"
+RASA = [str(PROJECT_ROOT / ".venv" / "bin" / "python"), "-m", "bot.rasa"]
 PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 600

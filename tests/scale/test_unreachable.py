@@ -22,7 +22,7 @@ def test_rasa_stops_with_a_clear_error_when_the_tracker_database_is_unreachable(
     )
     started = time.monotonic()
     result = subprocess.run(
-        [str(tools.rasa), "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
+        [*tools.rasa, "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
          "--endpoints", "deploy/endpoints.scaled.yml", "--model", "models/clinic-assistant.tar.gz"],
         cwd=tools.root, env=env, capture_output=True, text=True, timeout=180,
     )

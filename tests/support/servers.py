@@ -87,7 +87,7 @@ class RasaServers:
                 {
                     "action_endpoint": {"url": f"{self.action_url}/webhook"},
                     "tracker_store": {
-                        "type": "bot.rasa_adapters.PrivateSQLTrackerStore",
+                        "type": "bot.rasa.tracker_store.PrivateSQLTrackerStore",
                         "dialect": "sqlite",
                         "db": str(self.tracker_db),
                     },
@@ -101,7 +101,7 @@ class RasaServers:
         return self
 
     def start_rasa(self, wait: bool = True) -> None:
-        self._rasa = self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--enable-api", "--cors", "*",
+        self._rasa = self._spawn("rasa", [str(VENV_BIN / "python"), "-m", "bot.rasa", "run", "--enable-api", "--cors", "*",
                                           "--port", str(self.rasa_port), "--credentials", str(self.credentials),
                                           "--endpoints", str(self.endpoints), "--model", str(MODEL)])
         if wait:

@@ -1,4 +1,4 @@
-"""The Rasa adapters: the safety override inside the NLU pipeline and the tracker store that forgets."""
+"""The tracker store that forgets: on request, and after the retention period."""
 from __future__ import annotations
 
 import asyncio
@@ -7,38 +7,8 @@ import time
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.training_data.message import Message
 
-from bot.rasa_adapters import PrivateSQLTrackerStore, SafetyIntentOverride
-
-
-def classified(text: str, intent: str = "ask_conditions_for_pain", confidence: float = 0.97) -> Message:
-    message = Message(data={"text": text})
-    message.set("intent", {"name": intent, "confidence": confidence}, add_to_output=True)
-    message.set("intent_ranking", [{"name": intent, "confidence": confidence}], add_to_output=True)
-    return message
-
-
-@pytest.mark.parametrize(
-    "text, intent",
-    [
-        ("what causes hip pain? also my chest is crushing and i can't breathe", "emergency"),
-        ("how many mg of prednisone should I take", "request_dose"),
-        ("should I stop taking my methotrexate", "request_medication_change"),
-        ("do I have lupus?", "request_diagnosis"),
-    ],
-)
-def test_the_safety_screen_overrides_the_classifier(text, intent):
-    [message] = SafetyIntentOverride().process([classified(text)])
-    assert message.get("intent") == {"name": intent, "confidence": 1.0}
-    assert message.get("intent_ranking")[0]["name"] == intent
-
-
-@pytest.mark.parametrize("text", ["what causes hip pain", "can lupus cause chest pain?", "I don't have a fever", "/ask_stress", ""])
-def test_ordinary_messages_and_payloads_keep_their_intent(text):
-    [message] = SafetyIntentOverride().process([classified(text)])
-    assert message.get("intent")["name"] == "ask_conditions_for_pain"
-
+from bot.rasa.tracker_store import PrivateSQLTrackerStore
 
 def conversation(sender: str, *texts: str, at: float | None = None, forget: bool = False) -> DialogueStateTracker:
     events = []

@@ -1,0 +1,71 @@
+"""The NLU component that runs the safety screen (bot.safety, patterns in data/safety/).
+
+It runs on every message after the intent classifier and before the fallback classifier. A red flag
+overrides whatever the classifier said, in any turn, so emergency advice wins over every FAQ
+intent; requests for a diagnosis, a dose or a medicine change do the same. What was found is passed
+on in the parse data under ``safety`` ({"kind", "category"}), so no action screens the text again.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.topics import SAFETY_INTENTS
+
+log = logging.getLogger(__name__)
+
+#: The parse-data key under which the finding travels to the actions.
+SAFETY_KEY = "safety"
+# A button payload ("/ask_treatment", '/inform{"condition":"lupus"}') is an exact intent; anything
+# else that starts with "/" is a patient's words and is screened like any message.
+_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]{0,63}(\{.{0,2000}\})?", re.DOTALL)
+
+
+def is_payload(text: str) -> bool:
+    return _PAYLOAD.fullmatch(text.strip()) is not None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class SafetyIntentOverride(GraphComponent):
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SafetyIntentOverride":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from bot.safety import default_screen
+
+        screen = default_screen()
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or not text.strip() or is_payload(text):
+                continue
+            finding = screen.screen(text)
+            if finding is None:
+                continue
+            override = SAFETY_INTENTS[finding.kind]
+            # Category only, never the patient's words: logs must not hold patient text.
+            log.info("safety override: %s (%s)", override, finding.category)
+            intent = {INTENT_NAME_KEY: override, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [intent] + [i for i in (message.get("intent_ranking") or []) if i.get(INTENT_NAME_KEY) != override]
+            message.set(INTENT, intent, add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+            message.set(SAFETY_KEY, {"kind": finding.kind, "category": finding.category}, add_to_output=True)
+        return messages

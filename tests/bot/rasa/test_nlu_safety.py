@@ -1,0 +1,44 @@
+"""The NLU safety component: a red flag or a restricted request overrides the classifier."""
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.rasa.nlu_safety import SafetyIntentOverride, is_payload
+
+def classified(text: str, intent: str = "ask_conditions_for_pain", confidence: float = 0.97) -> Message:
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence}, add_to_output=True)
+    message.set("intent_ranking", [{"name": intent, "confidence": confidence}], add_to_output=True)
+    return message
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("what causes hip pain? also my chest is crushing and i can't breathe", "emergency"),
+        ("how many mg of prednisone should I take", "request_dose"),
+        ("should I stop taking my methotrexate", "request_medication_change"),
+        ("do I have lupus?", "request_diagnosis"),
+    ],
+)
+def test_the_safety_screen_overrides_the_classifier(text, intent):
+    [message] = SafetyIntentOverride().process([classified(text)])
+    assert message.get("intent") == {"name": intent, "confidence": 1.0}
+    assert message.get("intent_ranking")[0]["name"] == intent
+    assert message.get("safety")["category"]  # passed on, so the action need not screen again
+
+
+@pytest.mark.parametrize("text", ["what causes hip pain", "can lupus cause chest pain?", "I don't have a fever", "/ask_stress", '/inform{"condition": "lupus"}', ""])
+def test_ordinary_messages_and_payloads_keep_their_intent(text):
+    [message] = SafetyIntentOverride().process([classified(text)])
+    assert message.get("intent")["name"] == "ask_conditions_for_pain"
+
+
+
+
+def test_a_message_that_only_starts_like_a_payload_is_screened():
+    assert is_payload("/ask_stress") and is_payload('/inform{"pain_type":"hip"}')
+    assert not is_payload("/ chest pain and I can't breathe")
+    [message] = SafetyIntentOverride().process([classified("/ my chest is crushing and i can't breathe")])
+    assert message.get("intent")["name"] == "emergency"
