@@ -103,7 +103,7 @@ class AnswerComposer:
     def _conditions_for_pain(self, pain: Optional[PainTypeRef]) -> Reply:
         if pain is None:
             return self._ask_pain(Topic.CONDITIONS_FOR_PAIN, texts.ASK_WHICH_PAIN)
-        results = self.store.conditions_for_pain(pain.key)
+        results = self.store.conditions_for_pain(pain)
         if not results:
             return self.no_information(pain.name, pain_type=pain.key)
         draft = _Draft([texts.CONDITIONS_FOR_PAIN.format(pain=pain.name)])
@@ -118,13 +118,13 @@ class AnswerComposer:
             return self._ask_condition(Topic.CONDITION_CAUSES_PAIN, texts.ASK_WHICH_CONDITION)
         if pain is None:
             return self._pain_types(condition)
-        evidence = self.store.link_evidence(condition.name, pain.key)
+        evidence = self.store.link_evidence(condition, pain)
         if evidence:
             draft = _Draft([texts.CAUSES_PAIN_YES.format(condition=condition.name, pain=pain.name)])
             for item in evidence[:2]:
                 draft.quote(item)
             return self._medical(draft, condition=condition.name, pain_type=pain.key)
-        others = self.store.pains_for_condition(condition.name)
+        others = self.store.pains_for_condition(condition)
         if not others:
             return self.no_information(condition.name, condition=condition.name)
         draft = _Draft([texts.CAUSES_PAIN_NOT_STATED.format(condition=condition.name, pain=pain.name)])
@@ -139,12 +139,12 @@ class AnswerComposer:
                 return self.no_information("pain in autoimmune conditions")
             draft = _Draft([texts.PAIN_TYPES_GENERAL])
             for pain in pains:
-                results = self.store.conditions_for_pain(pain.key)
+                results = self.store.conditions_for_pain(pain)
                 names = ", ".join(_display(r.condition.name) for r in results[:3])
                 draft.lines.append("• " + texts.PAIN_TYPE_CONDITIONS.format(pain=_display(pain.name), conditions=names))
                 draft.evidence.extend(r.evidence[0] for r in results[:3])
             return self._medical(draft)
-        results = self.store.pains_for_condition(condition.name)
+        results = self.store.pains_for_condition(condition)
         if not results:
             return self.no_information(condition.name, condition=condition.name)
         draft = _Draft([texts.PAIN_TYPES_OF_CONDITION.format(condition=condition.name)])
@@ -155,9 +155,9 @@ class AnswerComposer:
     def _facts(self, topic: Topic, condition: Optional[ConditionRef], pain: Optional[PainTypeRef]) -> Reply:
         kind = topic.value
         if condition is not None:
-            specific, subject = self.store.facts(kind, condition=condition.name), condition.name
+            specific, subject = self.store.facts(kind, condition=condition), condition.name
         elif pain is not None:
-            specific, subject = self.store.facts(kind, pain=pain.key), pain.name
+            specific, subject = self.store.facts(kind, pain=pain), pain.name
         else:
             specific, subject = [], texts.GENERAL_SUBJECT
         # Statements about autoimmune conditions in general help with lupus or hip pain, but they
@@ -219,7 +219,7 @@ class AnswerComposer:
         return Reply(text=question, buttons=buttons, pain_type=pain_type)
 
     def _documented_pain(self, pain: PainTypeRef) -> bool:
-        return bool(self.store.conditions_for_pain(pain.key) or self.store.facts(pain=pain.key))
+        return bool(self.store.conditions_for_pain(pain) or self.store.facts(pain=pain))
 
     def _specific_conditions(self) -> List[ConditionRef]:
         return [c for c in self.store.conditions_with_information() if c.group in SPECIFIC_GROUPS]
@@ -290,11 +290,11 @@ class AnswerComposer:
         pain_ref = self.store.resolve_pain_type(pain) if pain else None
         draft = _Draft([refusal, texts.GENERAL_INFORMATION_MAY_HELP])
         if kind == "diagnosis_request" and pain_ref is not None and condition_ref is None:
-            for result in self.store.conditions_for_pain(pain_ref.key)[:MAX_QUOTES]:
+            for result in self.store.conditions_for_pain(pain_ref)[:MAX_QUOTES]:
                 draft.quote(result.evidence[0], name=_display(result.condition.name))
         else:
             topic = Topic.SYMPTOMS if kind == "diagnosis_request" else Topic.TREATMENT
-            facts = self.store.facts(topic.value, condition=condition_ref.name) if condition_ref else []
+            facts = self.store.facts(topic.value, condition=condition_ref) if condition_ref else []
             for evidence in _unique(f.evidence for f in facts or self.store.facts(topic.value, general=True))[:2]:
                 draft.quote(evidence)
         if not draft.evidence:

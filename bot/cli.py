@@ -85,15 +85,21 @@ def _run(args) -> int:
 
 
 def _query(store, args) -> list:
+    """The command line is an edge: it resolves the words it was given once, then asks by reference
+    (an unknown name gives an empty list, never a broader answer)."""
+    condition = store.resolve_condition(args.condition) if getattr(args, "condition", None) else None
+    pain = store.resolve_pain_type(args.pain) if getattr(args, "pain", None) else None
+    if (getattr(args, "condition", None) and condition is None) or (getattr(args, "pain", None) and pain is None):
+        return []
     if args.what == "conditions":
         return [
             _with_evidence({"name": r.condition.name, "group": r.condition.group}, r.evidence)
-            for r in store.conditions_for_pain(args.pain)
+            for r in store.conditions_for_pain(pain)
         ]
     if args.what == "pains":
         return [
             _with_evidence({"pain_type": r.pain_type.key, "name": r.pain_type.name}, r.evidence)
-            for r in store.pains_for_condition(args.condition)
+            for r in store.pains_for_condition(condition)
         ]
     if args.what == "facts":
         return [
@@ -106,7 +112,7 @@ def _query(store, args) -> list:
                 "start": f.evidence.start,
                 "end": f.evidence.end,
             }
-            for f in store.facts(args.kind, condition=args.condition, pain=args.pain)
+            for f in store.facts(args.kind, condition=condition, pain=pain)
         ]
     return store.documents()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from bot.db import create_schema, engine_for, session_factory
 from bot.documents import DOCUMENT_SUFFIXES, DocumentError, ParsedDocument, read_document
 from bot.extraction import ExtractedPassage, Extractor, default_extractor
 from bot.models import (
+    Base,
     Condition,
     ConditionAlias,
     ConditionPainLink,
@@ -33,7 +34,7 @@ from bot.models import (
     PainTypeAlias,
     StoreMeta,
 )
-from bot.vocabulary import Vocabulary, normalize
+from bot.vocabulary import Vocabulary, condition_key, normalize
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def build_store(
     rules_path = Path(rules_path or settings.fact_rules_path())
     extractor = extractor or default_extractor(vocabulary_path, rules_path)
     engine = engine or engine_for()
-    create_schema(engine)
+    _ensure_schema(engine)
     fingerprint = _fingerprint(vocabulary_path, rules_path)
     report = BuildReport()
     files = sorted(p for p in documents_dir.iterdir() if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
@@ -110,6 +111,22 @@ def build_store(
     return report
 
 
+def _ensure_schema(engine: Engine) -> None:
+    """Create the tables; a store written by an older schema (a column added or gone) is derived
+    data, so its tables are dropped and made again, and the build below fills them."""
+    inspector = inspect(engine)
+    stale = [
+        table.name
+        for table in Base.metadata.sorted_tables
+        if inspector.has_table(table.name)
+        and {column["name"] for column in inspector.get_columns(table.name)} != set(table.columns.keys())
+    ]
+    if stale:
+        log.warning("the store's schema changed (%s): rebuilding it", ", ".join(stale))
+        Base.metadata.drop_all(engine)
+    create_schema(engine)
+
+
 def _delete_document(session: Session, document: Document) -> None:
     """Delete a document and everything stated from it (explicitly: SQLite may not enforce FKs)."""
     passage_ids = select(Passage.id).where(Passage.document_id == document.id).scalar_subquery()
@@ -136,18 +153,18 @@ def _reset(session: Session, vocabulary: Vocabulary) -> None:
     for model in (Fact, ConditionPainLink, Passage, Document, ConditionAlias, Condition, PainTypeAlias, PainType):
         session.execute(delete(model))
     for term in vocabulary.conditions:
-        condition = Condition(name=term.name, group=term.group)
+        condition = Condition(key=condition_key(term.name), name=term.name, group=term.group)
         seen = set()
         for spelling in term.spellings():
             key = normalize(spelling)
             if key not in seen:
                 seen.add(key)
-                condition.aliases.append(ConditionAlias(alias=spelling, normalized=key, case_sensitive=False))
+                condition.aliases.append(ConditionAlias(alias=spelling, normalized=key))
         for abbreviation in term.abbreviations:
             key = normalize(abbreviation)
             if key not in seen:
                 seen.add(key)
-                condition.aliases.append(ConditionAlias(alias=abbreviation, normalized=key, case_sensitive=True))
+                condition.aliases.append(ConditionAlias(alias=abbreviation, normalized=key))
         session.add(condition)
     for term in vocabulary.pain_types:
         pain = PainType(key=term.key, name=term.name)

@@ -1,4 +1,5 @@
-"""The condition store's schema (SQLAlchemy 1.4, 2.0-style declarative; portable SQL only).
+"""The condition store's schema: SQLAlchemy 1.4 classic declarative (``declarative_base`` with
+``Column`` attributes), portable SQL only (SQLite and PostgreSQL).
 
 Every medical statement the assistant can make is a row that points at the passage of a document
 that states it, with character offsets so the passage can be reproduced exactly.
@@ -63,6 +64,7 @@ class Condition(Base):
     __tablename__ = "conditions"
 
     id = Column(Integer, primary_key=True)
+    key = Column(String(200), nullable=False, unique=True)  # stable identifier (see vocabulary.condition_key)
     name = Column(String(200), nullable=False, unique=True)  # canonical, lower case
     group = Column("condition_group", String(40), nullable=False)  # autoimmune | immune-mediated | other | umbrella
 
@@ -78,7 +80,6 @@ class ConditionAlias(Base):
     condition_id = Column(Integer, ForeignKey("conditions.id", ondelete="CASCADE"), nullable=False)
     alias = Column(String(200), nullable=False)  # as written in the vocabulary
     normalized = Column(String(200), nullable=False, unique=True)  # lookup key (see vocabulary.normalize)
-    case_sensitive = Column(Boolean, nullable=False, default=False)  # abbreviations such as "AS"
 
     condition: Condition = relationship("Condition", back_populates="aliases")
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload
 
-from bot.db import create_schema, engine_for, session_factory
+from bot.db import engine_for, session_factory
 from bot.models import Condition, ConditionAlias, ConditionPainLink, Document, Fact, Passage, PainType, PainTypeAlias
 from bot.vocabulary import normalize
 
@@ -40,7 +39,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class ConditionRef:
-    name: str
+    key: str  # stable across builds: what the store's queries take
+    name: str  # canonical, lower case
     group: str
 
 
@@ -107,8 +107,7 @@ class ConditionStore:
             match = _lookup(self._aliases(session, ConditionAlias), text)
             if match is None:
                 return None
-            condition = session.get(ConditionAlias, match).condition
-            return ConditionRef(condition.name, condition.group)
+            return _condition_ref(session.get(ConditionAlias, match).condition)
 
     def resolve_pain_type(self, text: Optional[str]) -> Optional[PainTypeRef]:
         if not text or not text.strip():
@@ -117,29 +116,25 @@ class ConditionStore:
             match = _lookup(self._aliases(session, PainTypeAlias), text)
             if match is None:
                 return None
-            pain = session.get(PainTypeAlias, match).pain_type
-            return PainTypeRef(pain.key, pain.name)
+            return _pain_ref(session.get(PainTypeAlias, match).pain_type)
 
     def conditions_with_information(self) -> List[ConditionRef]:
         """Specific conditions the documents say something about, most documented first."""
         with self._session() as session:
-            counts: Dict[Tuple[str, str], int] = {}
+            counts: Dict[Tuple[str, str, str], int] = {}
+            columns = (Condition.key, Condition.name, Condition.group)
+            rows = session.execute(select(*columns).join(Fact, Fact.condition_id == Condition.id).where(Condition.group != "umbrella"))
+            for row in rows:
+                counts[tuple(row)] = counts.get(tuple(row), 0) + 1
             rows = session.execute(
-                select(Condition.name, Condition.group)
-                .join(Fact, Fact.condition_id == Condition.id)
-                .where(Condition.group != "umbrella")
-            )
-            for name, group in rows:
-                counts[(name, group)] = counts.get((name, group), 0) + 1
-            rows = session.execute(
-                select(Condition.name, Condition.group)
+                select(*columns)
                 .join(ConditionPainLink, ConditionPainLink.condition_id == Condition.id)
                 .where(Condition.group.in_(("autoimmune", "immune-mediated")))
             )
-            for name, group in rows:
-                counts[(name, group)] = counts.get((name, group), 0) + 3
-            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
-            return [ConditionRef(name, group) for (name, group), _ in ranked]
+            for row in rows:
+                counts[tuple(row)] = counts.get(tuple(row), 0) + 3
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][1]))
+            return [ConditionRef(key, name, group) for (key, name, group), _ in ranked]
 
     def pain_types_with_information(self) -> List[PainTypeRef]:
         """Pain types some document links to a specific condition, most linked first."""
@@ -156,60 +151,53 @@ class ConditionStore:
             ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
             return [PainTypeRef(key, name) for (key, name), _ in ranked]
 
-
-    # -- statements ---------------------------------------------------------------------------
-    def conditions_for_pain(self, pain: str) -> List[ConditionForPain]:
-        """Specific conditions that some passage links to this pain type (none if unknown)."""
-        pain_ref = self.resolve_pain_type(pain)
-        if pain_ref is None:
-            return []
+    # -- statements (references in, never free text: resolve_* are the only text entry points) ----
+    def conditions_for_pain(self, pain: PainTypeRef) -> List[ConditionForPain]:
+        """Specific conditions that some passage links to this pain type."""
+        pain_key = _pain_key(pain)
         with self._session() as session:
             links = session.scalars(
                 _links()
                 .join(PainType, PainType.id == ConditionPainLink.pain_type_id)
                 .join(Condition, Condition.id == ConditionPainLink.condition_id)
-                .where(PainType.key == pain_ref.key, Condition.group.in_(("autoimmune", "immune-mediated")))
+                .where(PainType.key == pain_key, Condition.group.in_(("autoimmune", "immune-mediated")))
             ).all()
             results = [
                 ConditionForPain(_condition_ref(group[0].condition), _ranked_evidence(group))
-                for group in _grouped(links, lambda link: link.condition.name)
+                for group in _grouped(links, lambda link: link.condition.key)
             ]
         return sorted(results, key=lambda r: (*_strength(r.evidence), r.condition.name))
 
-    def pains_for_condition(self, condition: str) -> List[PainForCondition]:
-        condition_ref = self.resolve_condition(condition)
-        if condition_ref is None:
-            return []
+    def pains_for_condition(self, condition: ConditionRef) -> List[PainForCondition]:
+        """Pain types that some passage links to this condition."""
+        condition_key = _condition_key(condition)
         with self._session() as session:
             links = session.scalars(
                 _links()
                 .join(Condition, Condition.id == ConditionPainLink.condition_id)
-                .where(Condition.name == condition_ref.name)
+                .where(Condition.key == condition_key)
             ).all()
             results = [
-                PainForCondition(PainTypeRef(group[0].pain_type.key, group[0].pain_type.name), _ranked_evidence(group))
+                PainForCondition(_pain_ref(group[0].pain_type), _ranked_evidence(group))
                 for group in _grouped(links, lambda link: link.pain_type.key)
             ]
         return sorted(results, key=lambda r: (*_strength(r.evidence), r.pain_type.key))
 
-    def link_evidence(self, condition: str, pain: str) -> Tuple[Evidence, ...]:
+    def link_evidence(self, condition: ConditionRef, pain: PainTypeRef) -> Tuple[Evidence, ...]:
         """Passages stating that this condition causes this pain (empty if none do)."""
-        pain_ref = self.resolve_pain_type(pain)
-        if pain_ref is None:
-            return ()
-        return next((r.evidence for r in self.pains_for_condition(condition) if r.pain_type.key == pain_ref.key), ())
+        pain_key = _pain_key(pain)
+        return next((r.evidence for r in self.pains_for_condition(condition) if r.pain_type.key == pain_key), ())
 
     def facts(
         self,
         kind: Optional[str] = None,
-        condition: Optional[str] = None,
-        pain: Optional[str] = None,
+        condition: Optional[ConditionRef] = None,
+        pain: Optional[PainTypeRef] = None,
         general: bool = False,
     ) -> List[FactRecord]:
         """Facts of a kind, narrowed to a condition and/or pain type.
 
         ``general=True`` asks for the facts about autoimmune disease in general (no condition).
-        An unknown condition or pain type gives no facts, never a broader answer.
         """
         statement = (
             select(Fact)
@@ -219,25 +207,19 @@ class ConditionStore:
         )
         if kind:
             statement = statement.where(Fact.kind == kind)
-        if condition:
-            condition_ref = self.resolve_condition(condition)
-            if condition_ref is None:
-                return []
-            statement = statement.join(Condition, Condition.id == Fact.condition_id).where(Condition.name == condition_ref.name)
+        if condition is not None:
+            statement = statement.join(Condition, Condition.id == Fact.condition_id).where(Condition.key == _condition_key(condition))
         elif general:
             statement = statement.where(Fact.condition_id.is_(None))
-        if pain:
-            pain_ref = self.resolve_pain_type(pain)
-            if pain_ref is None:
-                return []
-            statement = statement.join(PainType, PainType.id == Fact.pain_type_id).where(PainType.key == pain_ref.key)
+        if pain is not None:
+            statement = statement.join(PainType, PainType.id == Fact.pain_type_id).where(PainType.key == _pain_key(pain))
         statement = statement.order_by(Fact.explicit.desc(), Fact.direct.desc(), Fact.cues.desc(), Document.path, Passage.ordinal, Fact.id)
         with self._session() as session:
             return [
                 FactRecord(
                     kind=fact.kind,
                     condition=_condition_ref(fact.condition) if fact.condition else None,
-                    pain_type=PainTypeRef(fact.pain_type.key, fact.pain_type.name) if fact.pain_type else None,
+                    pain_type=_pain_ref(fact.pain_type) if fact.pain_type else None,
                     evidence=_evidence(fact.passage, fact.explicit),
                 )
                 for fact in session.scalars(statement).unique()
@@ -284,7 +266,23 @@ def _lookup(index: Dict[str, int], text: str) -> Optional[int]:
 
 
 def _condition_ref(condition: Condition) -> ConditionRef:
-    return ConditionRef(condition.name, condition.group)
+    return ConditionRef(condition.key, condition.name, condition.group)
+
+
+def _pain_ref(pain: PainType) -> PainTypeRef:
+    return PainTypeRef(pain.key, pain.name)
+
+
+def _condition_key(condition: ConditionRef) -> str:
+    if not isinstance(condition, ConditionRef):
+        raise TypeError(f"expected a ConditionRef (resolve_condition turns text into one), got {condition!r}")
+    return condition.key
+
+
+def _pain_key(pain: PainTypeRef) -> str:
+    if not isinstance(pain, PainTypeRef):
+        raise TypeError(f"expected a PainTypeRef (resolve_pain_type turns text into one), got {pain!r}")
+    return pain.key
 
 
 def _evidence(passage: Passage, explicit: bool) -> Evidence:
@@ -322,15 +320,3 @@ def default_store() -> ConditionStore:
     """The store at DATABASE_URL (or the project's SQLite file), opened on first use."""
     return ConditionStore()
 
-
-def in_memory_store(documents_dir: Optional[Path] = None) -> ConditionStore:
-    """A store built into in-memory SQLite from a documents folder (tests, quick experiments)."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import StaticPool
-
-    from bot.ingest import build_store
-
-    engine = create_engine("sqlite://", future=True, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    create_schema(engine)
-    build_store(documents_dir, engine=engine)
-    return ConditionStore(engine)

@@ -24,6 +24,11 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+def condition_key(name: str) -> str:
+    """A condition's stable key: its canonical name as a slug ("sjogren's syndrome" -> "sjogrens-syndrome")."""
+    return normalize(name).replace(" ", "-")
+
+
 def plural_variants(term: str) -> Tuple[str, ...]:
     """The term and its regular plural, so that "hip" also finds "hips" (irregular ones are aliases)."""
     last = term.split()[-1] if term.split() else term

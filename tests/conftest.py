@@ -17,7 +17,7 @@ DOCUMENTS = PROJECT_ROOT / "data" / "documents"
 @pytest.fixture(scope="session")
 def corpus_store():
     """The condition store built from data/documents into in-memory SQLite (once per test run)."""
-    from bot.store import in_memory_store
+    from tests.support.stores import in_memory_store
 
     return in_memory_store(DOCUMENTS)
 

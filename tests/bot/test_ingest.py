@@ -41,14 +41,14 @@ def test_same_input_gives_the_same_store(scratch_corpus, sqlite_engine):
 def test_a_new_document_adds_its_links_with_no_code_change(scratch_corpus, sqlite_engine):
     build_store(scratch_corpus, engine=sqlite_engine)
     store = ConditionStore(sqlite_engine)
-    assert store.conditions_for_pain("knee") == []
+    assert store.conditions_for_pain(store.resolve_pain_type("knee")) == []
     (scratch_corpus / "010_reactive_arthritis.txt").write_text(REACTIVE_ARTHRITIS_KNEE, encoding="utf-8")
     report = build_store(scratch_corpus, engine=sqlite_engine)
     assert report.loaded == ["010_reactive_arthritis.txt"]
-    knee = store.conditions_for_pain("knee")
+    knee = store.conditions_for_pain(store.resolve_pain_type("knee"))
     assert [r.condition.name for r in knee] == ["reactive arthritis"]
     assert knee[0].evidence[0].document == "What causes knee pain after an infection"
-    treatment = store.facts("treatment", condition="reactive arthritis")
+    treatment = store.facts("treatment", condition=store.resolve_condition("reactive arthritis"))
     assert any("anti-inflammatory medicines" in f.evidence.text for f in treatment)
 
 
@@ -60,7 +60,8 @@ def test_a_changed_document_replaces_only_its_own_rows(scratch_corpus, sqlite_en
     hip.write_text(hip.read_text(encoding="utf-8").replace("juvenile idiopathic arthritis", "childhood conditions").replace("Juvenile idiopathic arthritis", "Childhood conditions"), encoding="utf-8")
     report = build_store(scratch_corpus, engine=sqlite_engine)
     assert report.loaded == ["004_e1ae89b599413ceb.txt"] and len(report.unchanged) == 2
-    names = {r.condition.name for r in ConditionStore(sqlite_engine).conditions_for_pain("hip")}
+    store = ConditionStore(sqlite_engine)
+    names = {r.condition.name for r in store.conditions_for_pain(store.resolve_pain_type("hip"))}
     assert "juvenile idiopathic arthritis" not in names and "rheumatoid arthritis" in names
     with Session(sqlite_engine) as session:
         kept_after = [(p.id, p.text) for p in session.scalars(select(Passage).join(Document).where(Document.path != "004_e1ae89b599413ceb.txt"))]
@@ -73,7 +74,7 @@ def test_a_removed_document_disappears(scratch_corpus, sqlite_engine):
     report = build_store(scratch_corpus, engine=sqlite_engine)
     assert report.removed == ["003_134a9314bee0666d.txt"]
     store = ConditionStore(sqlite_engine)
-    assert store.conditions_for_pain("muscle") == []  # only that document named muscle pain
+    assert store.conditions_for_pain(store.resolve_pain_type("muscle")) == []  # only that document named muscle pain
     assert len(store.documents()) == 2
 
 
@@ -97,7 +98,8 @@ def test_a_bad_document_is_reported_by_name_and_the_others_still_load(scratch_co
     assert [skipped_name for skipped_name, _ in report.skipped] == [name]
     assert reason in report.skipped[0][1]
     assert len(report.loaded) == 3
-    assert {r.condition.name for r in ConditionStore(sqlite_engine).conditions_for_pain("hip")}
+    store = ConditionStore(sqlite_engine)
+    assert {r.condition.name for r in store.conditions_for_pain(store.resolve_pain_type("hip"))}
 
 
 def test_a_build_that_fails_midway_leaves_the_previous_store_untouched(scratch_corpus, sqlite_engine, monkeypatch):
@@ -134,3 +136,13 @@ def test_a_vocabulary_change_rebuilds_everything(scratch_corpus, sqlite_engine, 
 def test_a_missing_documents_folder_is_an_error(tmp_path, sqlite_engine):
     with pytest.raises(FileNotFoundError):
         build_store(tmp_path / "nope", engine=sqlite_engine)
+
+
+def test_a_store_from_an_older_schema_is_rebuilt(scratch_corpus, sqlite_engine):
+    from sqlalchemy import text
+
+    with sqlite_engine.begin() as connection:  # a conditions table from before conditions had a key
+        connection.execute(text("CREATE TABLE conditions (id INTEGER PRIMARY KEY, name VARCHAR(200), condition_group VARCHAR(40))"))
+    report = build_store(scratch_corpus, engine=sqlite_engine)
+    assert len(report.loaded) == 3
+    assert ConditionStore(sqlite_engine).resolve_condition("lupus").key == "systemic-lupus-erythematosus"

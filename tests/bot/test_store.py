@@ -25,25 +25,56 @@ EXPECTED_CONDITIONS_FOR_PAIN = {
 }
 
 
-@pytest.mark.parametrize("pain", sorted(EXPECTED_CONDITIONS_FOR_PAIN))
-def test_conditions_for_pain_are_exactly_what_the_documents_say(corpus_store, pain):
-    found = {r.condition.name for r in corpus_store.conditions_for_pain(pain)}
-    assert found == EXPECTED_CONDITIONS_FOR_PAIN[pain]
+def pain(store, text):
+    ref = store.resolve_pain_type(text)
+    assert ref is not None, text
+    return ref
 
 
-@pytest.mark.parametrize("pain", ["ear", "gout", "chest", "knee", "no such pain", ""])
-def test_nothing_is_invented_for_pains_the_documents_do_not_link(corpus_store, pain):
-    assert corpus_store.conditions_for_pain(pain) == []
+def condition(store, text):
+    ref = store.resolve_condition(text)
+    assert ref is not None, text
+    return ref
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED_CONDITIONS_FOR_PAIN))
+def test_conditions_for_pain_are_exactly_what_the_documents_say(corpus_store, key):
+    found = {r.condition.name for r in corpus_store.conditions_for_pain(pain(corpus_store, key))}
+    assert found == EXPECTED_CONDITIONS_FOR_PAIN[key]
+
+
+@pytest.mark.parametrize("text", ["ear", "chest", "knee"])
+def test_nothing_is_invented_for_pains_the_documents_do_not_link(corpus_store, text):
+    assert corpus_store.conditions_for_pain(pain(corpus_store, text)) == []
+
+
+@pytest.mark.parametrize("text", ["gout", "no such pain", "", "   "])
+def test_words_that_name_no_pain_type_resolve_to_nothing(corpus_store, text):
+    assert corpus_store.resolve_pain_type(text) is None
+
+
+def test_queries_take_references_not_free_text(corpus_store):
+    with pytest.raises(TypeError, match="resolve_pain_type"):
+        corpus_store.conditions_for_pain("hip")
+    with pytest.raises(TypeError, match="resolve_condition"):
+        corpus_store.facts("treatment", condition="lupus")
+
+
+def test_a_reference_has_a_stable_key(corpus_store):
+    ref = condition(corpus_store, "Sjögren’s")
+    assert (ref.key, ref.name) == ("sjogrens-syndrome", "sjogren's syndrome")
+    assert condition(corpus_store, "SLE") == condition(corpus_store, "lupus")
 
 
 def test_gout_is_recognised_but_has_no_statements(corpus_store):
-    assert corpus_store.resolve_condition("gout").group == "other"
-    assert corpus_store.pains_for_condition("gout") == []
-    assert corpus_store.facts(condition="gout") == []
+    gout = condition(corpus_store, "gout")
+    assert gout.group == "other"
+    assert corpus_store.pains_for_condition(gout) == []
+    assert corpus_store.facts(condition=gout) == []
 
 
 def test_evidence_names_the_document_it_comes_from(corpus_store):
-    jia = next(r for r in corpus_store.conditions_for_pain("hips") if r.condition.name == "juvenile idiopathic arthritis")
+    jia = next(r for r in corpus_store.conditions_for_pain(pain(corpus_store, "hips")) if r.condition.name == "juvenile idiopathic arthritis")
     assert jia.evidence[0].document == "What autoimmune disease causes hip pain"
     assert "juvenile idiopathic arthritis" in jia.evidence[0].text.lower()
 
@@ -73,15 +104,15 @@ def test_pain_aliases_resolve(corpus_store, alias, key):
 
 
 def test_lupus_causes_the_pains_the_documents_name(corpus_store):
-    pains = {r.pain_type.key for r in corpus_store.pains_for_condition("lupus")}
+    pains = {r.pain_type.key for r in corpus_store.pains_for_condition(condition(corpus_store, "lupus"))}
     assert {"hip", "bone", "nerve"} <= pains
     assert "ear" not in pains and "muscle" not in pains
 
 
 def test_link_evidence_for_a_yes_no_question(corpus_store):
-    evidence = corpus_store.link_evidence("SLE", "bone")
+    evidence = corpus_store.link_evidence(condition(corpus_store, "SLE"), pain(corpus_store, "bone"))
     assert evidence and any("bone" in e.text.lower() for e in evidence)
-    assert corpus_store.link_evidence("fibromyalgia", "hip") == ()
+    assert corpus_store.link_evidence(condition(corpus_store, "fibromyalgia"), pain(corpus_store, "hip")) == ()
 
 
 def test_treatment_facts_quote_the_documents(corpus_store):
@@ -91,7 +122,7 @@ def test_treatment_facts_quote_the_documents(corpus_store):
 
 
 def test_definitions_are_about_the_condition_they_define(corpus_store):
-    facts = corpus_store.facts("what_is", condition="ankylosing spondylitis")
+    facts = corpus_store.facts("what_is", condition=condition(corpus_store, "ankylosing spondylitis"))
     assert facts and facts[0].evidence.text.startswith("Ankylosing spondylitis (AS) is a chronic inflammatory disease")
     general = corpus_store.facts("what_is", general=True)
     assert any(f.evidence.text.startswith("Autoimmune diseases are") for f in general)

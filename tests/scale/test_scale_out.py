@@ -65,7 +65,7 @@ def test_the_condition_store_on_postgresql_says_what_the_documents_say(scaled):
         assert report.loaded == [] and len(report.unchanged) >= 3, report.as_dict()
         store = ConditionStore(engine)
         for pain, expected in EXPECTED_CONDITIONS_FOR_PAIN.items():
-            assert {r.condition.name for r in store.conditions_for_pain(pain)} == expected, pain
+            assert {r.condition.name for r in store.conditions_for_pain(store.resolve_pain_type(pain))} == expected, pain
         assert store.resolve_condition("RA").name == "rheumatoid arthritis"
         assert store.resolve_condition("lupus").name == "systemic lupus erythematosus"
     finally:
