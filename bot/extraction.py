@@ -38,7 +38,8 @@ class ExtractedPassage:
     kinds: Set[str] = field(default_factory=set)
     direct_kinds: Set[str] = field(default_factory=set)  # said by the passage itself, not its heading
     cue_counts: Dict[str, int] = field(default_factory=dict)  # how many cues of each kind it holds
-    defined_conditions: Set[str] = field(default_factory=set)  # what_is: the condition being defined
+    # what_is: the condition being defined -> True if named in the passage, False if the paragraph's subject
+    defined_conditions: Dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,15 @@ class FactRules:
     negation_exceptions: Tuple[str, ...]
     negation_window: int
     site_window: int
+    mention_patterns: Tuple[list, ...] = ()
+
+
+def _patterns(value: object, where: str) -> Tuple[list, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(p, list) and p for p in value):
+        raise ValueError(f"{where}: expected a list of spaCy Matcher patterns")
+    return tuple(value)
 
 
 def load_fact_rules(path: Optional[Path] = None) -> FactRules:
@@ -61,6 +71,7 @@ def load_fact_rules(path: Optional[Path] = None) -> FactRules:
         negation_exceptions=tuple(negation.get("exceptions", ())),
         negation_window=int(negation.get("window", 3)),
         site_window=int(data.get("site_window", 10)),
+        mention_patterns=_patterns(data.get("mention_patterns"), "mention_patterns"),
     )
 
 
@@ -76,12 +87,18 @@ class Extractor:
         self._pain_words.add("PAIN_WORD", list(self.nlp.tokenizer.pipe(vocabulary.pain_words)))
         self._cues = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self._patterns = Matcher(self.nlp.vocab)
+        self._subject_patterns = Matcher(self.nlp.vocab)
         for kind, spec in rules.kinds.items():
             cues = [self.nlp(cue) for cue in spec.get("cues", [])]
             if cues:
                 self._cues.add(kind, cues)
             if spec.get("patterns"):
-                self._patterns.add(kind, spec["patterns"])
+                self._patterns.add(kind, list(_patterns(spec["patterns"], f"{kind}.patterns")))
+            if spec.get("subject_patterns"):
+                self._subject_patterns.add(kind, list(_patterns(spec["subject_patterns"], f"{kind}.subject_patterns")))
+        self._mentions = Matcher(self.nlp.vocab)
+        if rules.mention_patterns:
+            self._mentions.add("MENTION", list(rules.mention_patterns))
         self._negations = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self._negations.add("NEG", list(self.nlp.tokenizer.pipe(rules.negation_cues)))
         self._negation_exceptions = PhraseMatcher(self.nlp.vocab, attr="LOWER")
@@ -152,7 +169,8 @@ class Extractor:
 
     def _analyse(self, passage: ExtractedPassage, doc: Doc, context: Sequence[str], subject: Dict[str, bool]) -> None:
         """Fill in conditions, pain types and kinds. ``subject`` carries a paragraph's subject forward."""
-        named = {ent.ent_id_: True for ent in doc.ents if ent.label_ == CONDITION}
+        current = next((name for name in subject if self._groups[name] not in ("umbrella", "other")), None)
+        named = {name: True for name in self._subjects_named(doc, current)}
         specific = [name for name in named if self._groups[name] not in ("umbrella", "other")]
         # The paragraph's subject is the first specific condition a sentence names ("AS, though
         # classified as a spondyloarthritis, ..." is about AS), else autoimmune disease in general;
@@ -177,9 +195,31 @@ class Extractor:
         for match_id, start, _ in self._patterns(doc):
             entity = next((e for e in doc.ents if e.label_ == CONDITION and e.start <= start < e.end), None)
             if entity is not None:
-                passage.defined_conditions.add(entity.ent_id_)
+                passage.defined_conditions[entity.ent_id_] = True
                 passage.kinds.add(self.nlp.vocab.strings[match_id])
                 passage.direct_kinds.add(self.nlp.vocab.strings[match_id])
+        # "This type of arthritis occurs in ..." defines the paragraph's subject without naming it.
+        if current is not None and not specific and len(self._subject_patterns):
+            for match_id, _, _ in self._subject_patterns(doc):
+                passage.defined_conditions.setdefault(current, False)
+                passage.kinds.add(self.nlp.vocab.strings[match_id])
+                passage.direct_kinds.add(self.nlp.vocab.strings[match_id])
+
+    def _subjects_named(self, doc: Doc, paragraph_subject: Optional[str]) -> List[str]:
+        """Conditions the sentence names as what it is about, in order.
+
+        Inside a paragraph about Y, a condition X named only to describe someone ("individuals with
+        psoriasis", see ``mention_patterns``) is not what the sentence is about: the paragraph's
+        subject stays. At the start of a paragraph (no subject yet) it still is the subject
+        ("Hip pain is common in people with lupus.").
+        """
+        entities = [e for e in doc.ents if e.label_ == CONDITION]
+        if paragraph_subject is None:
+            return list(dict.fromkeys(e.ent_id_ for e in entities))
+        mentions = self._mentions(doc) if len(self._mentions) else []
+        mention_tokens = {i for _, start, end in mentions for i in range(start, end)}
+        subjects = [e.ent_id_ for e in entities if e.ent_id_ == paragraph_subject or e.start not in mention_tokens]
+        return list(dict.fromkeys(subjects))
 
     def _pain_types(self, doc: Doc) -> List[str]:
         """Pain terms, and pain words bound to their nearest body site, not negated."""

@@ -227,8 +227,8 @@ def _write_statements(
     seen = set()
     for kind in sorted(extracted.kinds):
         if kind == "what_is":
-            defined = [conditions[n] for n in sorted(extracted.defined_conditions)]
-            targets = [(None if c.group == "umbrella" else c, True) for c in defined]
+            defined = [(conditions[n], e) for n, e in sorted(extracted.defined_conditions.items())]
+            targets = [(None if c.group == "umbrella" else c, e) for c, e in defined]
         else:
             targets = subjects
         for condition, explicit in targets:
