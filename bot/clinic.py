@@ -23,6 +23,7 @@ class ClinicConfig:
     emergency_number: str
     emergency_advice: str
     crisis_line: str
+    urgent_care: str
     retention_days: int
 
 
@@ -43,6 +44,7 @@ def load_clinic_config(path: Optional[Path] = None) -> ClinicConfig:
         emergency_number=str(emergency.get("number", "911 / 112")),
         emergency_advice=str(emergency.get("advice", "or your local emergency number.")),
         crisis_line=str(emergency.get("crisis_line", "your local crisis line")),
+        urgent_care=str(emergency.get("urgent_care", "an urgent-care or out-of-hours service")),
         retention_days=int(data.get("privacy", {}).get("retention_days", 30)),
     )
 

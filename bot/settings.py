@@ -33,6 +33,11 @@ def clinic_config_path() -> Path:
     return Path(os.environ.get("CLINIC_CONFIG", PROJECT_ROOT / "config" / "clinic.yml"))
 
 
+def safety_data_dir() -> Path:
+    """The safety screen's pattern files (red flags, urgent, restricted requests): ``SAFETY_DATA_DIR``."""
+    return Path(os.environ.get("SAFETY_DATA_DIR") or PROJECT_ROOT / "data" / "safety")
+
+
 def database_connect_timeout() -> float:
     """Seconds a server database (PostgreSQL, ...) has to answer when the condition store starts."""
     return float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "10"))

@@ -94,6 +94,10 @@ EMERGENCY_SELF_HARM = (
     "I'm really sorry you're feeling this way, and you deserve support right now. Please call or text "
     "{crisis_line}. If you might act on these thoughts or are in danger, call {number} {advice}"
 )
+URGENT_TODAY = (
+    "What you describe should be seen by a doctor today, not at your next routine appointment. Please "
+    "contact {clinic} today ({phone}) or {urgent_care}. If it gets worse, call your emergency number now."
+)
 CANNOT_DIAGNOSE = (
     "I can't tell whether you have a condition: only a clinician who examines you can do that. "
     "Please talk to your doctor about your symptoms."
