@@ -5,36 +5,22 @@ action server builds them with no arguments and they use the configured store on
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+import json
+from dataclasses import replace
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.answers import AnswerComposer, Reply, Topic, default_composer
+from bot.answers import AnswerComposer, Button, Question, Reply, default_composer
+from bot.topics import INFORM_INTENT, RESTRICTED_INTENTS, Topic, topic_for_intent
 
 UMBRELLA = "autoimmune disease"
-INTENT_TOPICS = {
-    "ask_conditions_for_pain": Topic.CONDITIONS_FOR_PAIN,
-    "ask_condition_causes_pain": Topic.CONDITION_CAUSES_PAIN,
-    "ask_pain_types": Topic.PAIN_TYPES,
-    "ask_condition_info": Topic.CONDITION_INFO,
-    "ask_symptoms": Topic.SYMPTOMS,
-    "ask_mechanism": Topic.MECHANISM,
-    "ask_diagnosis": Topic.DIAGNOSIS,
-    "ask_diagnosis_difficulty": Topic.DIAGNOSIS_DIFFICULTY,
-    "ask_stress": Topic.STRESS,
-    "ask_treatment": Topic.TREATMENT,
-    "ask_when_to_see_doctor": Topic.WHEN_TO_SEE_DOCTOR,
-}
-RESTRICTED_KINDS = {
-    "request_diagnosis": "diagnosis_request",
-    "request_dose": "dose_request",
-    "request_medication_change": "medication_change",
-}
+SAFETY_KEY = "safety"  # where the NLU safety component (bot.rasa.nlu_safety) puts its finding
 # Intents whose missing entity is taken from earlier in the conversation ("what about RA?",
 # "can it cause hip pain?"); any other question that names something is about just that.
-MERGING_INTENTS = {"inform", "ask_condition_causes_pain"}
+MERGING_INTENTS = {INFORM_INTENT, "ask_condition_causes_pain"}
 
 
 class ComposerAction:
@@ -52,19 +38,56 @@ class ComposerAction:
 
     @staticmethod
     def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
-        buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
+        buttons = [{"title": b.title, "payload": payload(b)} for b in reply.buttons]
         dispatcher.utter_message(text=reply.text, buttons=buttons or None)
 
 
-def latest_entity(tracker: Tracker, entity: str, composer: Optional[AnswerComposer] = None) -> Optional[str]:
-    """The entity's value in the latest message: one the store knows ("nerve" rather than a stray
-    "burning" from "burning nerve pain"), and a specific condition rather than the umbrella."""
+def payload(button: Button) -> str:
+    """Rasa's payload for a button: "/intent" or '/intent{"entity": "value"}'."""
+    entities = {name: value for name, value in button.entities if value}
+    return f"/{button.intent}{json.dumps(entities)}" if entities else f"/{button.intent}"
+
+
+def entity_values(tracker: Tracker, entity: str, composer: Optional[AnswerComposer] = None) -> Tuple[str, ...]:
+    """The entity's values in the latest message: the ones the store knows first ("nerve" rather
+    than a stray "burning" from "burning nerve pain"), and specific conditions before the umbrella."""
     values = [v for v in tracker.get_latest_entity_values(entity) if isinstance(v, str) and v.strip()]
     if composer is not None and len(values) > 1:
         resolve = composer.store.resolve_condition if entity == "condition" else composer.store.resolve_pain_type
-        values = [v for v in values if resolve(v)] or values
-    specific = [v for v in values if v.lower() != UMBRELLA]
-    return (specific or values or [None])[0]
+        values = sorted(values, key=lambda v: resolve(v) is None)
+    return tuple(sorted(dict.fromkeys(values), key=lambda v: v.lower() == UMBRELLA))
+
+
+def latest_entity(tracker: Tracker, entity: str, composer: Optional[AnswerComposer] = None) -> Optional[str]:
+    return next(iter(entity_values(tracker, entity, composer)), None)
+
+
+def question_from(tracker: Tracker, composer: AnswerComposer, topic: Optional[Topic] = None) -> Question:
+    """The latest message as the composer's Question: its words, what the NLU found in them, and the
+    conversation so far."""
+    intent = tracker.get_intent_of_latest_message() or INFORM_INTENT
+    last_topic = tracker.get_slot("last_topic")
+    safety = tracker.latest_message.get(SAFETY_KEY) or {}
+    return Question(
+        text=tracker.latest_message.get("text") or "",
+        topic=topic or topic_for_intent(intent),
+        conditions=entity_values(tracker, "condition", composer),
+        pains=entity_values(tracker, "pain_type", composer),
+        context_condition=tracker.get_slot("condition"),
+        context_pain=tracker.get_slot("pain_type"),
+        last_topic=Topic(last_topic) if last_topic in {t.value for t in Topic} else None,
+        follow_up=intent in MERGING_INTENTS,
+        urgent=safety.get("category") if safety.get("kind") == "urgent" else None,
+        restricted=RESTRICTED_INTENTS.get(intent),
+    )
+
+
+def remember(reply: Reply, question: Question) -> List[EventType]:
+    topic = question.topic or question.last_topic
+    events: List[EventType] = [SlotSet("condition", reply.condition), SlotSet("pain_type", reply.pain_type)]
+    if topic is not None:
+        events.append(SlotSet("last_topic", topic.value))
+    return events
 
 
 class ActionAnswer(ComposerAction, Action):
@@ -72,26 +95,10 @@ class ActionAnswer(ComposerAction, Action):
         return "action_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        intent = tracker.get_intent_of_latest_message() or "inform"
-        condition = latest_entity(tracker, "condition", self.composer)
-        pain = latest_entity(tracker, "pain_type", self.composer)
-        if intent in MERGING_INTENTS or (condition is None and pain is None):
-            condition = condition or tracker.get_slot("condition")
-            pain = pain or tracker.get_slot("pain_type")
-        topic = INTENT_TOPICS.get(intent) or _follow_up_topic(tracker.get_slot("last_topic"), condition, pain)
-        reply = self.composer.answer(topic, condition, pain)
+        question = question_from(tracker, self.composer)
+        reply = self.composer.respond(question)
         self.send(dispatcher, reply)
-        return [
-            SlotSet("condition", reply.condition or condition),
-            SlotSet("pain_type", reply.pain_type or pain),
-            SlotSet("last_topic", topic.value),
-        ]
-
-
-def _follow_up_topic(last_topic: Optional[str], condition: Optional[str], pain: Optional[str]) -> Topic:
-    if last_topic:
-        return Topic(last_topic)
-    return Topic.CONDITIONS_FOR_PAIN if pain and not condition else Topic.CONDITION_INFO
+        return remember(reply, question)
 
 
 class ActionCapabilities(ComposerAction, Action):
@@ -126,22 +133,24 @@ class ActionEmergency(ComposerAction, Action):
         return "action_emergency"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        from bot.safety import default_screen
-
-        finding = default_screen().red_flag(tracker.latest_message.get("text") or "")
-        self.send(dispatcher, self.composer.emergency(finding.category if finding else None))
+        finding = tracker.latest_message.get(SAFETY_KEY) or {}
+        self.send(dispatcher, self.composer.emergency(finding.get("category")))
         return []
 
 
 class ActionRestrictedRequest(ComposerAction, Action):
+    """Declines the restricted part (a diagnosis, a dose, a medicine change) and answers the rest."""
+
     def name(self) -> Text:
         return "action_restricted_request"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        kind = RESTRICTED_KINDS.get(tracker.get_intent_of_latest_message() or "", "diagnosis_request")
-        condition = latest_entity(tracker, "condition", self.composer) or tracker.get_slot("condition")
-        self.send(dispatcher, self.composer.restricted(kind, condition, latest_entity(tracker, "pain_type", self.composer)))
-        return []
+        question = question_from(tracker, self.composer)
+        if question.restricted is None:  # reached by a rule on another intent: decline a diagnosis
+            question = replace(question, restricted="diagnosis_request")
+        reply = self.composer.respond(question)
+        self.send(dispatcher, reply)
+        return [SlotSet("condition", reply.condition or question.context_condition)]
 
 
 class ActionForgetConversation(ComposerAction, Action):
@@ -165,16 +174,19 @@ class ActionDefaultFallback(ComposerAction, Action):
 
 
 class ActionDefaultAskAffirmation(ComposerAction, Action):
-    """Two-stage fallback, stage one: "Did you mean ...?" with the likeliest intent as a button."""
+    """Two-stage fallback, stage one: the composer answers or declines when the words make it clear,
+    else offers the two likeliest readings in the patient's terms."""
 
     def name(self) -> Text:
         return "action_default_ask_affirmation"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        ranking = [i for i in tracker.latest_message.get("intent_ranking", []) if i.get("name") != "nlu_fallback"]
-        entities = {e["entity"]: e["value"] for e in tracker.latest_message.get("entities", []) if isinstance(e.get("value"), str)}
-        self.send(dispatcher, self.composer.did_you_mean(ranking[0]["name"] if ranking else "", entities))
-        return []
+        ranking = tracker.latest_message.get("intent_ranking", [])
+        topics = [t for t in (topic_for_intent(i.get("name")) for i in ranking) if t is not None]
+        question = question_from(tracker, self.composer, topic=topics[0] if topics else None)
+        reply = self.composer.did_you_mean(topics, question)
+        self.send(dispatcher, reply)
+        return remember(reply, question) if reply.medical else []
 
 
 class ActionDefaultAskRephrase(ComposerAction, Action):

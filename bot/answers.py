@@ -1,52 +1,46 @@
 """The answer composer: the only way a reply is made.
 
-Store facts become a readable answer (lists for "which conditions", quoted explanations for "why/how"),
-and every medical answer ends with the source document title(s) and the clinic's disclaimer, added
-here in one place so no answer can miss them.
+A reply is written in the common subset of Markdown that also reads as plain text: paragraphs
+separated by a blank line and "- " lists. A medical answer opens with one sentence that answers the
+question, made from the store's links and facts; then the quoted evidence (each passage once, with
+the names it supports), then the sources and the disclaimer, each its own paragraph, added here in
+one place so no answer can miss them.
+
+What a question is about is resolved here, once: the patient's words become store references
+(conditions, pain types, terms), and a medical subject the store does not cover (bot.lexicon)
+gets an honest decline that names it, never nearby facts dressed up as the answer.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from enum import Enum
 from functools import lru_cache
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from bot import texts
 from bot.clinic import ClinicConfig, default_clinic_config
+from bot.questions import QuestionPart, cue_topic, question_parts
 from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, default_store
+from bot.topics import HUMAN_INTENT, OUT_OF_SCOPE_INTENT, Topic, TopicSpec, intent_for_topic, spec
+
+__all__ = ["AnswerComposer", "Button", "Question", "Reply", "Topic", "default_composer"]
 
 MAX_QUOTES = 6  # enough to answer, short enough to read on a phone
 MAX_BUTTONS = 6
 SPECIFIC_GROUPS = ("autoimmune", "immune-mediated")
-
-
-class Topic(str, Enum):
-    CONDITIONS_FOR_PAIN = "conditions_for_pain"
-    CONDITION_CAUSES_PAIN = "condition_causes_pain"
-    PAIN_TYPES = "pain_types"
-    CONDITION_INFO = "what_is"
-    MECHANISM = "mechanism"
-    SYMPTOMS = "symptoms"
-    DIAGNOSIS = "diagnosis"
-    DIAGNOSIS_DIFFICULTY = "diagnosis_difficulty"
-    STRESS = "stress"
-    TREATMENT = "treatment"
-    WHEN_TO_SEE_DOCTOR = "when_to_see_doctor"
-
-
-TOPIC_INTENTS = {
-    Topic.CONDITIONS_FOR_PAIN: "ask_conditions_for_pain",
-    Topic.CONDITION_CAUSES_PAIN: "ask_condition_causes_pain",
-    Topic.PAIN_TYPES: "ask_pain_types",
-    Topic.CONDITION_INFO: "ask_condition_info",
-}
+#: Kinds of lexicon subject that make a question about something else (a symptom or a body part
+#: alone does not: "muscle soreness in my legs" is still a question about pain).
+SUBJECT_KINDS = ("condition", "drug", "procedure")
+#: Words by which a document gives a condition weight ("one of the primary causes"): named first.
+WEIGHT_WORDS = ("primary", "main", "most common", "leading", "notable", "prominent", "chief")
 
 
 @dataclass(frozen=True)
 class Button:
+    """A choice the patient can tap: the Rasa side turns it into a payload."""
+
     title: str
-    payload: str
+    intent: str
+    entities: Tuple[Tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,21 +51,75 @@ class Reply:
     medical: bool = False  # True: carries the disclaimer
     condition: Optional[str] = None  # what the answer was about, for the conversation's memory
     pain_type: Optional[str] = None
+    #: A medical subject the documents do not cover ("the flu"), when that is why nothing was answered.
+    not_covered: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """One patient message as the dialogue understood it."""
+
+    text: str = ""
+    topic: Optional[Topic] = None  # from the classifier; None: not decided
+    conditions: Tuple[str, ...] = ()  # entity values the NLU found
+    pains: Tuple[str, ...] = ()
+    context_condition: Optional[str] = None  # from earlier in the conversation
+    context_pain: Optional[str] = None
+    last_topic: Optional[Topic] = None
+    #: A follow-up ("what about RA?"): what it does not name comes from the conversation.
+    follow_up: bool = False
+    urgent: Optional[str] = None  # the safety screen's "see a doctor today" category
+    restricted: Optional[str] = None  # diagnosis_request | dose_request | medication_change
+
+
+@dataclass(frozen=True)
+class _Subject:
+    condition: Optional[ConditionRef] = None
+    pain: Optional[PainTypeRef] = None
+    not_covered: Optional[str] = None  # a named subject outside the documents
+    not_covered_kind: Optional[str] = None
+
+
+@dataclass
+class _Quote:
+    evidence: Evidence
+    names: List[str] = field(default_factory=list)
 
 
 @dataclass
 class _Draft:
-    """A medical answer being written; ``AnswerComposer._medical`` finishes it."""
+    """A medical answer being written; ``AnswerComposer._finish`` adds sources and disclaimer."""
 
-    lines: List[str] = field(default_factory=list)
-    evidence: List[Evidence] = field(default_factory=list)
+    opening: List[str] = field(default_factory=list)
+    quotes: List[_Quote] = field(default_factory=list)
+    general: List[_Quote] = field(default_factory=list)  # about autoimmune conditions in general
+    more: List[str] = field(default_factory=list)  # paragraphs after the evidence
+    cited: List[Evidence] = field(default_factory=list)  # cited without a quote of their own
 
-    def quote(self, evidence: Evidence, name: Optional[str] = None) -> None:
-        if name is None and evidence.kind == "list_item" and evidence.heading and len(evidence.heading.split()) <= 4:
-            name = evidence.heading  # a short label: "Nerve pain: “Common in multiple sclerosis (MS) and lupus”"
-        template = texts.NAMED_QUOTE if name else texts.QUOTE
-        self.lines.append(template.format(text=evidence.text, name=name))
-        self.evidence.append(evidence)
+    def quote(self, evidence: Evidence, name: Optional[str] = None, general: bool = False) -> None:
+        """Quote a passage once; quoting it again for another name adds the name to it."""
+        if any(evidence.text == e.text for e in self.cited):
+            return
+        for existing in self.quotes + self.general:
+            if existing.evidence.text == evidence.text:
+                if name and name not in existing.names:
+                    existing.names.append(name)
+                return
+        (self.general if general else self.quotes).append(_Quote(evidence, [name] if name else []))
+
+    @property
+    def evidence(self) -> List[Evidence]:
+        return self.cited + [q.evidence for q in self.quotes + self.general]
+
+    def paragraphs(self) -> List[str]:
+        paragraphs = list(self.opening)
+        if self.quotes:
+            paragraphs.append(texts.EVIDENCE_HEADING)
+            paragraphs.append("\n".join(_quote_line(q) for q in self.quotes))
+        if self.general:
+            paragraphs.append(texts.GENERAL_TOO)
+            paragraphs.append("\n".join(_quote_line(q) for q in self.general))
+        return paragraphs + self.more
 
 
 class AnswerComposer:
@@ -79,9 +127,115 @@ class AnswerComposer:
         self.store = store
         self.clinic = clinic
 
+    # -- a whole message -----------------------------------------------------------------------
+    def respond(self, question: Question) -> Reply:
+        """Answer a message: each of its questions in order (up to three) in one reply, with one
+        disclaimer and the sources of all; the urgent-today advice first when the screen found it."""
+        parts = question_parts(question.text)
+        if len(parts) >= 2:
+            reply = self._several(question, parts)
+        elif question.restricted:
+            reply = self.restricted(question.restricted, *self._subject_words(question))
+        else:
+            reply = self._single(question, question.topic, question.text)
+        if question.urgent:
+            reply = self._with_urgent_advice(reply)
+        return reply
+
+    def _single(self, question: Question, topic: Optional[Topic], text: str) -> Reply:
+        subject = self._subject(question, text)
+        if subject.not_covered is not None:
+            return self.not_covered(subject.not_covered, subject.not_covered_kind)
+        topic = topic or cue_topic(text) or question.last_topic or _topic_for(subject)
+        return self._answer_refs(topic, subject.condition, subject.pain)
+
+    def _several(self, question: Question, parts: Sequence[QuestionPart]) -> Reply:
+        from bot.safety import default_screen
+
+        screen = default_screen()
+        topics = [cue_topic(p.text) for p in parts]
+        if question.topic is not None and question.topic not in topics:
+            # The classifier read the message as a whole: its topic belongs to the question the cues missed.
+            slot = topics.index(None) if None in topics else 0
+            topics[slot] = question.topic
+        replies: List[Reply] = []
+        refused: set = set()
+        for part, topic in zip(parts, topics):
+            finding = screen.restricted_request(part.text)
+            if finding is not None:
+                if finding.kind not in refused:
+                    refused.add(finding.kind)
+                    replies.append(Reply(text=_refusal(finding.kind)))
+                continue
+            if topic is None:
+                continue
+            replies.append(self._single(question, topic, part.text))
+        if not replies:
+            return self._single(question, question.topic, question.text)
+        return self._combine(replies)
+
+    def _combine(self, replies: Sequence[Reply]) -> Reply:
+        """One reply from several: each answer's body in order, then every source once and one disclaimer."""
+        unique: List[Reply] = []
+        for reply in replies:
+            if all(reply.text != r.text for r in unique):
+                unique.append(reply)
+        if len(unique) == 1:
+            return unique[0]
+        bodies = [_body_of(r, self.clinic.disclaimer) for r in unique]
+        titles = tuple(dict.fromkeys(t for r in unique for t in r.sources))
+        medical = any(r.medical for r in unique)
+        paragraphs = [p for body in bodies for p in body]
+        if medical:
+            paragraphs += self._closing(titles)
+        last = next((r for r in reversed(unique) if r.medical), unique[-1])
+        buttons = next((r.buttons for r in unique if r.buttons), ())
+        return Reply(text=_join(paragraphs), buttons=buttons, sources=titles, medical=medical,
+                     condition=last.condition, pain_type=last.pain_type,
+                     not_covered=next((r.not_covered for r in unique if r.not_covered), None))
+
+    # -- what a question is about --------------------------------------------------------------
+    def _subject_words(self, question: Question) -> Tuple[Optional[str], Optional[str]]:
+        condition = next(iter(question.conditions), None) or question.context_condition
+        pain = next(iter(question.pains), None) or question.context_pain
+        return condition, pain
+
+    def _subject(self, question: Question, text: str) -> _Subject:
+        """The store's references for what ``text`` asks about; the rest of the message (the story)
+        and then the conversation fill in what the question itself does not name."""
+        from bot.lexicon import default_lexicon
+
+        subjects = default_lexicon().subjects(text)
+        outside = [s for s in subjects if s.kind in SUBJECT_KINDS and self._covered(s.text) is None]
+        outside_words = [s.text.lower() for s in outside]
+
+        def inside_outside(words: str) -> bool:  # "diabetes" inside "type 2 diabetes" is not type 1 diabetes
+            return any(words.lower() in w for w in outside_words)
+
+        conditions = [c for c in (self.store.resolve_condition(w) for w in question.conditions if not inside_outside(w)) if c]
+        pains = [p for p in (self.store.resolve_pain_type(w) for w in question.pains if not inside_outside(w)) if p]
+        in_text = [c for c in conditions if _mentions(text, c, question.conditions)] or conditions
+        condition = next((c for c in in_text if c.group != "umbrella"), None)
+        pain = next(iter(pains), None)
+        if condition is None and pain is None and outside:
+            return _Subject(not_covered=_display_subject(outside[0].name), not_covered_kind=outside[0].kind)
+        unknown = [w for w in question.conditions if self.store.resolve_condition(w) is None]
+        if condition is None and pain is None and unknown:
+            return _Subject(not_covered=unknown[0], not_covered_kind="condition")
+        if condition is None and not outside and (question.follow_up or pain is None):
+            condition = self.store.resolve_condition(question.context_condition) if question.context_condition else None
+        if pain is None and not outside and (question.follow_up or condition is None):
+            pain = self.store.resolve_pain_type(question.context_pain) if question.context_pain else None
+        if condition is not None and condition.group == "umbrella":
+            condition = None
+        return _Subject(condition=condition, pain=pain)
+
+    def _covered(self, words: str) -> Optional[object]:
+        return self.store.resolve_condition(words) or self.store.resolve_pain_type(words)
+
     # -- medical answers ----------------------------------------------------------------------
     def answer(self, topic: Topic, condition: Optional[str] = None, pain: Optional[str] = None) -> Reply:
-        """Answer a question of ``topic`` about a condition and/or pain type (raw user words are fine)."""
+        """Answer a question of ``topic`` about a condition and/or pain type, given in the patient's words."""
         condition_ref = self.store.resolve_condition(condition) if condition else None
         pain_ref = self.store.resolve_pain_type(pain) if pain else None
         if condition and condition_ref is None:
@@ -90,32 +244,39 @@ class AnswerComposer:
             return self.no_information(pain)
         if condition_ref is not None and condition_ref.group == "umbrella":
             condition_ref = None  # "autoimmune disease" in general
-        if pain_ref is not None and condition_ref is None and not self._documented_pain(pain_ref):
-            return self.no_information(pain_ref.name, pain_type=pain_ref.key)  # e.g. ear pain
-        if topic is Topic.CONDITIONS_FOR_PAIN:
-            return self._conditions_for_pain(pain_ref)
-        if topic is Topic.CONDITION_CAUSES_PAIN:
-            return self._condition_causes_pain(condition_ref, pain_ref)
-        if topic is Topic.PAIN_TYPES:
-            return self._pain_types(condition_ref)
-        return self._facts(topic, condition_ref, pain_ref)
+        return self._answer_refs(topic, condition_ref, pain_ref)
 
-    def _conditions_for_pain(self, pain: Optional[PainTypeRef]) -> Reply:
+    def _answer_refs(self, topic: Topic, condition: Optional[ConditionRef], pain: Optional[PainTypeRef]) -> Reply:
+        if pain is not None and condition is None and not self._documented_pain(pain):
+            return self.no_information(pain.name, pain_type=pain.key)  # e.g. ear pain
+        if topic is Topic.CONDITIONS_FOR_PAIN:
+            return self._conditions_for_pain(pain, condition)
+        if topic is Topic.CONDITION_CAUSES_PAIN:
+            return self._condition_causes_pain(condition, pain)
+        if topic is Topic.PAIN_TYPES:
+            return self._pain_types(condition)
+        return self._facts(topic, condition, pain)
+
+    def _conditions_for_pain(self, pain: Optional[PainTypeRef], condition: Optional[ConditionRef] = None) -> Reply:
         if pain is None:
-            return self._ask_pain(Topic.CONDITIONS_FOR_PAIN, texts.ASK_WHICH_PAIN)
+            if condition is not None:
+                return self._pain_types(condition)
+            return self._ask_pain(Topic.CONDITIONS_FOR_PAIN)
         results = self.store.conditions_for_pain(pain)
         if not results:
             return self.no_information(pain.name, pain_type=pain.key)
-        draft = _Draft([texts.CONDITIONS_FOR_PAIN.format(pain=pain.name)])
+        results = sorted(results, key=lambda r: _weight_order(r.evidence))
+        names = [r.condition.name for r in results]
+        draft = _Draft([texts.CONDITIONS_FOR_PAIN.format(count=_count(len(names)), pain=pain.name, names=_and(names))])
         for result in results:
             draft.quote(result.evidence[0], name=_display(result.condition.name))
-        return self._medical(draft, pain_type=pain.key)
+        return self._finish(draft, pain_type=pain.key)
 
     def _condition_causes_pain(self, condition: Optional[ConditionRef], pain: Optional[PainTypeRef]) -> Reply:
         if condition is None and pain is not None:
             return self._conditions_for_pain(pain)
         if condition is None:
-            return self._ask_condition(Topic.CONDITION_CAUSES_PAIN, texts.ASK_WHICH_CONDITION)
+            return self._ask_condition(Topic.CONDITION_CAUSES_PAIN)
         if pain is None:
             return self._pain_types(condition)
         evidence = self.store.link_evidence(condition, pain)
@@ -123,100 +284,121 @@ class AnswerComposer:
             draft = _Draft([texts.CAUSES_PAIN_YES.format(condition=condition.name, pain=pain.name)])
             for item in evidence[:2]:
                 draft.quote(item)
-            return self._medical(draft, condition=condition.name, pain_type=pain.key)
+            return self._finish(draft, condition=condition.name, pain_type=pain.key)
         others = self.store.pains_for_condition(condition)
         if not others:
             return self.no_information(condition.name, condition=condition.name)
-        draft = _Draft([texts.CAUSES_PAIN_NOT_STATED.format(condition=condition.name, pain=pain.name)])
-        draft.lines.append(texts.CAUSES_PAIN_OTHER_PAINS.format(condition=condition.name, pains=", ".join(o.pain_type.name for o in others)))
-        draft.evidence.extend(o.evidence[0] for o in others)
-        return self._medical(draft, condition=condition.name, pain_type=pain.key)
+        draft = _Draft([
+            texts.CAUSES_PAIN_NOT_STATED.format(condition=condition.name, pain=pain.name)
+            + " " + texts.CAUSES_PAIN_OTHER_PAINS.format(condition=condition.name, pains=_and([o.pain_type.name for o in others]))
+        ])
+        for other in others:
+            draft.quote(other.evidence[0], name=_display(other.pain_type.name))
+        return self._finish(draft, condition=condition.name, pain_type=pain.key)
 
     def _pain_types(self, condition: Optional[ConditionRef]) -> Reply:
         if condition is None:
             pains = self.store.pain_types_with_information()
             if not pains:
-                return self.no_information("pain in autoimmune conditions")
-            draft = _Draft([texts.PAIN_TYPES_GENERAL])
+                return self.no_information(texts.GENERAL_PAIN_SUBJECT)
+            draft = _Draft([texts.PAIN_TYPES_GENERAL.format(pains=_and([p.name for p in pains]))])
             for pain in pains:
-                results = self.store.conditions_for_pain(pain)
-                names = ", ".join(_display(r.condition.name) for r in results[:3])
-                draft.lines.append("• " + texts.PAIN_TYPE_CONDITIONS.format(pain=_display(pain.name), conditions=names))
-                draft.evidence.extend(r.evidence[0] for r in results[:3])
-            return self._medical(draft)
+                results = sorted(self.store.conditions_for_pain(pain), key=lambda r: _weight_order(r.evidence))[:3]
+                draft.more.append("- " + texts.PAIN_TYPE_CONDITIONS.format(
+                    pain=_display(pain.name), conditions=_and([r.condition.name for r in results])))
+                draft.cited.extend(r.evidence[0] for r in results)
+            return self._finish(draft)
         results = self.store.pains_for_condition(condition)
         if not results:
             return self.no_information(condition.name, condition=condition.name)
-        draft = _Draft([texts.PAIN_TYPES_OF_CONDITION.format(condition=condition.name)])
+        names = [r.pain_type.name for r in results]
+        draft = _Draft([texts.PAIN_TYPES_OF_CONDITION.format(condition=condition.name, count=_count(len(names)), pains=_and(names))])
         for result in results:
             draft.quote(result.evidence[0], name=_display(result.pain_type.name))
-        return self._medical(draft, condition=condition.name)
+        return self._finish(draft, condition=condition.name)
 
     def _facts(self, topic: Topic, condition: Optional[ConditionRef], pain: Optional[PainTypeRef]) -> Reply:
-        kind = topic.value
+        topic_spec = spec(topic)
+        kind = topic_spec.fact_kind or topic.value
         if condition is not None:
             specific, subject = self.store.facts(kind, condition=condition), condition.name
         elif pain is not None:
             specific, subject = self.store.facts(kind, pain=pain), pain.name
         else:
-            specific, subject = [], texts.GENERAL_SUBJECT
+            specific, subject = [], topic_spec.general_subject
         # Statements about autoimmune conditions in general help with lupus or hip pain, but they
         # do not say what lupus is, and they say nothing about gout or osteoporosis.
         wants_general = condition is None or (condition.group in SPECIFIC_GROUPS and topic is not Topic.CONDITION_INFO)
         general = self.store.facts(kind, general=True) if wants_general else []
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
-        # The store ranks what is most to the point first; read it in the documents' own order.
-        specific_quotes = _reading_order(specific_quotes)
-        general_quotes = _reading_order(general_quotes[: MAX_QUOTES - len(specific_quotes)])
+        general_quotes = general_quotes[: MAX_QUOTES - len(specific_quotes)]
         if not specific_quotes and not general_quotes:
-            return self.no_information_on_topic(kind, subject, condition=condition.name if condition else None)
+            return self.no_information_on_topic(topic_spec, subject, condition=condition.name if condition else None)
         asked_about_something = condition is not None or pain is not None
+        condition_name = condition.name if condition else None
+        pain_key = pain.key if pain else None
         if specific_quotes or not asked_about_something:
-            draft = _Draft([texts.FACTS_INTRO[kind].format(subject=subject)])
-            for evidence in specific_quotes:
+            # The store ranks what is most to the point first: that passage answers; the rest, in the
+            # documents' own order, is the evidence after it.
+            first, *rest = specific_quotes or general_quotes
+            draft = _Draft([topic_spec.introduction.format(subject=subject) + " " + _inline_quote(first)])
+            draft.cited.append(first)
+            for evidence in _reading_order(rest):
                 draft.quote(evidence)
-            if specific_quotes and general_quotes:
-                draft.lines.append(texts.GENERAL_TOO)
-        else:
-            draft = _Draft([texts.NO_INFORMATION_TOPIC.format(topic=texts.TOPIC_NAMES[kind], subject=subject), texts.GENERAL_TOO])
-        for evidence in general_quotes:
+            if specific_quotes:
+                for evidence in _reading_order(general_quotes):
+                    draft.quote(evidence, general=True)
+            return self._finish(draft, condition=condition_name, pain_type=pain_key)
+        draft = _Draft([texts.NO_SPECIFIC_INFORMATION.format(topic=topic_spec.name, subject=subject)])
+        for evidence in _reading_order(general_quotes):
             draft.quote(evidence)
-        return self._medical(draft, condition=condition.name if condition else None, pain_type=pain.key if pain else None)
+        return self._finish(draft, condition=condition_name, pain_type=pain_key)
 
-    def _medical(self, draft: _Draft, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
+    def _finish(self, draft: _Draft, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
         """Finish a medical answer: the sources it quoted, then the disclaimer. Nothing else adds them."""
         titles = tuple(dict.fromkeys(e.document for e in draft.evidence))
+        text = _join(draft.paragraphs() + self._closing(titles))
+        return Reply(text=text, sources=titles, medical=True, condition=condition, pain_type=pain_type)
+
+    def _closing(self, titles: Sequence[str]) -> List[str]:
         template = texts.SOURCES if len(titles) == 1 else texts.SOURCES_MANY
-        body = "\n".join(draft.lines + [template.format(titles="; ".join(titles)), self.clinic.disclaimer])
-        return Reply(text=body, sources=titles, medical=True, condition=condition, pain_type=pain_type)
+        return [template.format(titles="; ".join(titles)), self.clinic.disclaimer]
 
     # -- honest gaps and clarifying questions -------------------------------------------------
-    def no_information(self, subject: str, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
-        text = "\n".join([texts.NO_INFORMATION_ON.format(subject=subject), self._what_i_cover()])
-        return Reply(text=text, buttons=self._example_buttons(), condition=condition, pain_type=pain_type)
+    def not_covered(self, subject: str, kind: Optional[str] = None) -> Reply:
+        """A medical subject the documents do not cover: say so, naming it, and what the bot covers."""
+        lines = [texts.NO_INFORMATION_ON.format(subject=subject)]
+        if kind == "drug":
+            lines.append(texts.ASK_PHARMACIST)
+        lines.append(self._what_i_cover())
+        return Reply(text=_join(lines), buttons=self._example_buttons(), not_covered=subject)
 
-    def no_information_on_topic(self, kind: str, subject: str, condition: Optional[str] = None) -> Reply:
-        if kind == Topic.CONDITION_INFO.value:
+    def no_information(self, subject: str, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
+        text = _join([texts.NO_INFORMATION_ON.format(subject=subject), self._what_i_cover()])
+        return Reply(text=text, buttons=self._example_buttons(), condition=condition, pain_type=pain_type, not_covered=subject)
+
+    def no_information_on_topic(self, topic_spec: TopicSpec, subject: str, condition: Optional[str] = None) -> Reply:
+        if topic_spec.topic is Topic.CONDITION_INFO:
             return self.no_information(subject, condition=condition)
-        text = "\n".join([texts.NO_INFORMATION_TOPIC.format(topic=texts.TOPIC_NAMES[kind], subject=subject), self._what_i_cover()])
+        text = _join([texts.NO_INFORMATION_TOPIC.format(topic=topic_spec.name, subject=subject), self._what_i_cover()])
         return Reply(text=text, buttons=self._example_buttons(), condition=condition)
 
-    def _ask_pain(self, topic: Topic, question: str, condition: Optional[str] = None) -> Reply:
-        intent = TOPIC_INTENTS.get(topic, "inform")
+    def _ask_pain(self, topic: Topic) -> Reply:
+        intent = intent_for_topic(topic)
         buttons = tuple(
-            Button(_display(p.name), _payload(intent, pain_type=p.key, condition=condition))
+            Button(_display(p.name), intent, (("pain_type", p.key),))
             for p in self.store.pain_types_with_information()[:MAX_BUTTONS]
         )
-        return Reply(text=question, buttons=buttons, condition=condition)
+        return Reply(text=texts.ASK_WHICH_PAIN, buttons=buttons)
 
-    def _ask_condition(self, topic: Topic, question: str, pain_type: Optional[str] = None) -> Reply:
-        intent = TOPIC_INTENTS.get(topic, "inform")
+    def _ask_condition(self, topic: Topic) -> Reply:
+        intent = intent_for_topic(topic)
         buttons = tuple(
-            Button(_display(c.name), _payload(intent, condition=c.name, pain_type=pain_type))
+            Button(_display(c.name), intent, (("condition", c.name),))
             for c in self._specific_conditions()[:MAX_BUTTONS]
         )
-        return Reply(text=question, buttons=buttons, pain_type=pain_type)
+        return Reply(text=texts.ASK_WHICH_CONDITION, buttons=buttons)
 
     def _documented_pain(self, pain: PainTypeRef) -> bool:
         return bool(self.store.conditions_for_pain(pain) or self.store.facts(pain=pain))
@@ -225,36 +407,73 @@ class AnswerComposer:
         return [c for c in self.store.conditions_with_information() if c.group in SPECIFIC_GROUPS]
 
     def _what_i_cover(self) -> str:
-        pains = ", ".join(p.name for p in self.store.pain_types_with_information())
-        conditions = ", ".join(c.name for c in self._specific_conditions()[:6])
+        pains = _and([p.name for p in self.store.pain_types_with_information()])
+        conditions = _and([c.name for c in self._specific_conditions()[:6]])
         return texts.WHAT_I_COVER.format(pains=pains, conditions=conditions)
 
     def _example_buttons(self) -> Tuple[Button, ...]:
-        return tuple(Button(title, payload) for title, payload in texts.CAPABILITY_EXAMPLES)
+        buttons: List[Button] = []
+        pains = self.store.pain_types_with_information()
+        if pains:
+            buttons.append(Button(texts.EXAMPLE_CONDITIONS_FOR_PAIN.format(pain=pains[0].name), intent_for_topic(Topic.CONDITIONS_FOR_PAIN),
+                                  (("pain_type", pains[0].key),)))
+        conditions = self._specific_conditions()
+        if conditions:
+            buttons.append(Button(texts.EXAMPLE_CONDITION_INFO.format(condition=conditions[0].name), intent_for_topic(Topic.CONDITION_INFO),
+                                  (("condition", conditions[0].name),)))
+        buttons.append(Button(texts.EXAMPLE_STRESS, intent_for_topic(Topic.STRESS)))
+        buttons.append(Button(texts.TALK_TO_A_PERSON, HUMAN_INTENT))
+        return tuple(buttons)
 
     # -- conversation -------------------------------------------------------------------------
     def capabilities(self) -> Reply:
-        pains = ", ".join(p.name for p in self.store.pain_types_with_information())
+        pains = _and([p.name for p in self.store.pain_types_with_information()])
         return Reply(text=texts.CAPABILITIES.format(pains=pains), buttons=self._example_buttons())
 
     def out_of_scope(self) -> Reply:
-        return Reply(text="\n".join([texts.OUT_OF_SCOPE, self._what_i_cover()]), buttons=self._example_buttons())
+        return Reply(text=_join([texts.OUT_OF_SCOPE, self._what_i_cover()]), buttons=self._example_buttons())
 
     def not_understood(self) -> Reply:
-        return Reply(text="\n".join([texts.NOT_UNDERSTOOD, self._what_i_cover()]), buttons=self._example_buttons())
+        return Reply(text=_join([texts.NOT_UNDERSTOOD, self._what_i_cover()]), buttons=self._example_buttons())
 
     def ask_rephrase(self) -> Reply:
         return Reply(text=texts.ASK_REPHRASE)
 
-    def did_you_mean(self, intent: str, entities: Optional[Dict[str, str]] = None) -> Reply:
-        description = texts.INTENT_DESCRIPTIONS.get(intent)
-        if description is None:
+    def did_you_mean(self, ranked_topics: Sequence[Topic], question: Optional[Question] = None) -> Reply:
+        """The classifier is unsure. A medical subject outside the documents gets its honest decline;
+        a question whose own words name its topic and subject gets its answer; otherwise the two
+        likeliest readings, in the patient's terms ("How lupus is treated", "What lupus is")."""
+        question = question or Question()
+        subject = self._subject(question, question.text) if question.text else _Subject()
+        if subject.not_covered is not None:
+            return self.not_covered(subject.not_covered, subject.not_covered_kind)
+        cued = cue_topic(question.text) if question.text else None
+        if cued is not None and (subject.condition or subject.pain) and (not ranked_topics or cued in ranked_topics[:2]):
+            return self._single(question, cued, question.text)
+        readings = list(dict.fromkeys(([cued] if cued else []) + list(ranked_topics)))[:2]
+        if not readings:
             return self.not_understood()
-        buttons = (
-            Button(_display(description), _payload(intent, **(entities or {}))),
-            Button(texts.SOMETHING_ELSE, "/out_of_scope"),
-        )
-        return Reply(text=texts.DID_YOU_MEAN.format(description=description), buttons=buttons)
+        entities: Tuple[Tuple[str, str], ...] = ()
+        if subject.condition is not None:
+            entities += (("condition", subject.condition.name),)
+        if subject.pain is not None:
+            entities += (("pain_type", subject.pain.key),)
+        buttons = tuple(
+            Button(self._reading(topic, subject), intent_for_topic(topic), entities) for topic in readings
+        ) + (Button(texts.SOMETHING_ELSE, OUT_OF_SCOPE_INTENT),)
+        return Reply(text=texts.DID_YOU_MEAN, buttons=buttons)
+
+    def _reading(self, topic: Topic, subject: _Subject) -> str:
+        topic_spec = spec(topic)
+        if topic in (Topic.CONDITIONS_FOR_PAIN,) and subject.pain is not None:
+            words = subject.pain.name
+        elif subject.condition is not None:
+            words = subject.condition.name
+        elif subject.pain is not None and topic is not Topic.CONDITION_CAUSES_PAIN:
+            words = subject.pain.name
+        else:
+            words = topic_spec.general_subject
+        return _display(topic_spec.did_you_mean.format(subject=words))
 
     def welcome(self) -> Reply:
         return Reply(text=self.clinic.scope_notice)
@@ -273,33 +492,92 @@ class AnswerComposer:
         template = texts.EMERGENCY_SELF_HARM if category == "self_harm" else texts.EMERGENCY
         return Reply(text=template.format(number=c.emergency_number, advice=c.emergency_advice, crisis_line=c.crisis_line))
 
+    def _with_urgent_advice(self, reply: Reply) -> Reply:
+        """"See a doctor today" first, then the answer (an emergency replaces everything instead)."""
+        c = self.clinic
+        advice = texts.URGENT_TODAY.format(clinic=c.name, phone=c.phone, urgent_care=c.urgent_care, number=c.emergency_number)
+        return Reply(text=_join([advice, reply.text]), buttons=reply.buttons, sources=reply.sources, medical=reply.medical,
+                     condition=reply.condition, pain_type=reply.pain_type, not_covered=reply.not_covered)
+
     def restricted(self, kind: str, condition: Optional[str] = None, pain: Optional[str] = None) -> Reply:
         """Decline to diagnose, dose or change medicines; add general information where it helps.
 
         "My hips hurt, could it be lupus?" gets the refusal, then what the documents say about
         which conditions cause hip pain (general information, never a verdict on the person).
         """
-        refusal = {
-            "diagnosis_request": texts.CANNOT_DIAGNOSE,
-            "dose_request": texts.CANNOT_DOSE,
-            "medication_change": texts.CANNOT_CHANGE_MEDICINE,
-        }[kind]
+        refusal = _refusal(kind)
         condition_ref = self.store.resolve_condition(condition) if condition else None
         if condition_ref is None or condition_ref.group not in SPECIFIC_GROUPS:
             condition_ref = None
         pain_ref = self.store.resolve_pain_type(pain) if pain else None
         draft = _Draft([refusal, texts.GENERAL_INFORMATION_MAY_HELP])
         if kind == "diagnosis_request" and pain_ref is not None and condition_ref is None:
-            for result in self.store.conditions_for_pain(pain_ref)[:MAX_QUOTES]:
+            results = sorted(self.store.conditions_for_pain(pain_ref), key=lambda r: _weight_order(r.evidence))
+            for result in results[:MAX_QUOTES]:
                 draft.quote(result.evidence[0], name=_display(result.condition.name))
         else:
             topic = Topic.SYMPTOMS if kind == "diagnosis_request" else Topic.TREATMENT
-            facts = self.store.facts(topic.value, condition=condition_ref) if condition_ref else []
-            for evidence in _unique(f.evidence for f in facts or self.store.facts(topic.value, general=True))[:2]:
+            kind_of_fact = spec(topic).fact_kind or topic.value
+            facts = self.store.facts(kind_of_fact, condition=condition_ref) if condition_ref else []
+            for evidence in _unique(f.evidence for f in facts or self.store.facts(kind_of_fact, general=True))[:2]:
                 draft.quote(evidence)
-        if not draft.evidence:
+        if not draft.quotes:
             return Reply(text=refusal)
-        return self._medical(draft, condition=condition_ref.name if condition_ref else None, pain_type=pain_ref.key if pain_ref else None)
+        return self._finish(draft, condition=condition_ref.name if condition_ref else None, pain_type=pain_ref.key if pain_ref else None)
+
+
+def _refusal(kind: str) -> str:
+    return {
+        "diagnosis_request": texts.CANNOT_DIAGNOSE,
+        "dose_request": texts.CANNOT_DOSE,
+        "medication_change": texts.CANNOT_CHANGE_MEDICINE,
+    }[kind]
+
+
+def _topic_for(subject: _Subject) -> Topic:
+    return Topic.CONDITIONS_FOR_PAIN if subject.pain and not subject.condition else Topic.CONDITION_INFO
+
+
+def _mentions(text: str, condition: ConditionRef, words: Sequence[str]) -> bool:
+    lowered = text.lower()
+    return condition.name in lowered or any(w.lower() in lowered for w in words)
+
+
+def _body_of(reply: Reply, disclaimer: str) -> List[str]:
+    """A reply's paragraphs without its sources line and disclaimer (they are said once at the end)."""
+    paragraphs = reply.text.split("\n\n")
+    if reply.medical:
+        paragraphs = [p for p in paragraphs if p != disclaimer and not _is_sources_line(p)]
+    return paragraphs
+
+
+def _is_sources_line(paragraph: str) -> bool:
+    return any(paragraph.startswith(t.split("{", 1)[0]) for t in (texts.SOURCES, texts.SOURCES_MANY))
+
+
+def _quote_line(quote: _Quote) -> str:
+    names = ", ".join(quote.names)
+    template = texts.NAMED_QUOTE if names else texts.QUOTE
+    return template.format(text=_quoted_text(quote.evidence), name=names)
+
+
+def _inline_quote(evidence: Evidence) -> str:
+    return texts.INLINE_QUOTE.format(text=_quoted_text(evidence))
+
+
+def _quoted_text(evidence: Evidence) -> str:
+    lead_in = getattr(evidence, "lead_in", None)
+    if evidence.kind == "list_item" and lead_in:
+        return f"{lead_in} {evidence.text[:1].lower()}{evidence.text[1:]}"
+    return evidence.text
+
+
+def _weight_order(evidence: Sequence[Evidence]) -> Tuple[int, str, int]:
+    """Conditions a document calls primary (or main, most common ...) first, then in the order the
+    documents name them."""
+    first = min(evidence, key=lambda e: (e.document_path, e.start))
+    weighted = any(word in e.text.lower() for e in evidence[:1] for word in WEIGHT_WORDS)
+    return (0 if weighted else 1, first.document_path, first.start)
 
 
 def _unique(evidence: Iterable[Evidence]) -> List[Evidence]:
@@ -309,17 +587,31 @@ def _unique(evidence: Iterable[Evidence]) -> List[Evidence]:
     return list(seen.values())
 
 
-def _reading_order(evidence: List[Evidence]) -> List[Evidence]:
+def _reading_order(evidence: Sequence[Evidence]) -> List[Evidence]:
     return sorted(evidence, key=lambda e: (e.document_path, e.start))
+
+
+def _join(paragraphs: Sequence[str]) -> str:
+    return "\n\n".join(p.strip() for p in paragraphs if p and p.strip())
+
+
+def _and(names: Sequence[str]) -> str:
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {texts.AND} {names[-1]}"
+
+
+def _count(number: int) -> str:
+    return texts.NUMBER_WORDS[number] if 0 <= number < len(texts.NUMBER_WORDS) else str(number)
 
 
 def _display(name: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _payload(intent: str, **entities: Optional[str]) -> str:
-    values = {k: v for k, v in entities.items() if v}
-    return f"/{intent}{json.dumps(values)}" if values else f"/{intent}"
+def _display_subject(name: str) -> str:
+    return name
 
 
 @lru_cache(maxsize=1)

@@ -6,46 +6,34 @@ social replies (hello, goodbye, thanks, "are you a bot") are Rasa responses in d
 """
 
 # -- framing of answers (the facts themselves are quoted passages) --------------------------------
-CONDITIONS_FOR_PAIN = "According to our documents, these autoimmune conditions can cause {pain}:"
-CAUSES_PAIN_YES = "Yes. Our documents link {condition} to {pain}:"
+# Replies are in the common subset of Markdown that reads as plain text: paragraphs split by a blank
+# line, "- " lists. The topic registry (bot/topics.py) holds each topic's own wording.
+CONDITIONS_FOR_PAIN = "Our documents name {count} autoimmune conditions that can cause {pain}: {names}."
+CAUSES_PAIN_YES = "Yes: our documents link {condition} to {pain}."
 CAUSES_PAIN_NOT_STATED = "Our documents don't say that {condition} causes {pain}."
-CAUSES_PAIN_OTHER_PAINS = "They do link {condition} to: {pains}."
-PAIN_TYPES_OF_CONDITION = "According to our documents, {condition} can cause:"
-PAIN_TYPES_GENERAL = "Our documents describe these kinds of pain in autoimmune conditions:"
-PAIN_TYPE_CONDITIONS = "{pain} (for example {conditions})"
-FACTS_INTRO = {
-    "what_is": "Here is how our documents describe {subject}:",
-    "mechanism": "Here is how our documents explain the pain in {subject}:",
-    "symptoms": "Here is what our documents say about symptoms of {subject}:",
-    "diagnosis": "Here is what our documents say about diagnosing {subject}:",
-    "diagnosis_difficulty": "Here is why {subject} can be difficult to diagnose, according to our documents:",
-    "stress": "Here is what our documents say about stress and {subject}:",
-    "treatment": "Here is what our documents say about treating and managing {subject}:",
-    "when_to_see_doctor": "Here is what our documents say about when to see a doctor for {subject}:",
-}
-GENERAL_SUBJECT = "autoimmune conditions"
+CAUSES_PAIN_OTHER_PAINS = "They do link {condition} to {pains}."
+PAIN_TYPES_OF_CONDITION = "Our documents link {condition} to {count} kinds of pain: {pains}."
+PAIN_TYPES_GENERAL = "Our documents describe these kinds of pain in autoimmune conditions: {pains}."
+PAIN_TYPE_CONDITIONS = "{pain}: for example {conditions}"
+GENERAL_PAIN_SUBJECT = "pain in autoimmune conditions"
+EVIDENCE_HEADING = "What our documents say:"
 GENERAL_TOO = "About autoimmune conditions in general, they say:"
-QUOTE = "• “{text}”"
-NAMED_QUOTE = "• {name}: “{text}”"
+INLINE_QUOTE = "“{text}”"
+QUOTE = "- “{text}”"
+NAMED_QUOTE = "- {name}: “{text}”"
 SOURCES = "Source: {titles}"
 SOURCES_MANY = "Sources: {titles}"
+AND = "and"
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 
 # -- honest gaps and clarifying questions ---------------------------------------------------------
 NO_INFORMATION_ON = "I don't have information on {subject} in our clinic's documents."
 NO_INFORMATION_TOPIC = "I don't have information on {topic} for {subject} in our clinic's documents."
+NO_SPECIFIC_INFORMATION = "Our documents don't say anything about {topic} for {subject} specifically."
+ASK_PHARMACIST = "For questions about a medicine, your pharmacist or doctor is the best person to ask."
 WHAT_I_COVER = "I can tell you about {pains}, and about conditions such as {conditions}."
 ASK_WHICH_PAIN = "Which kind of pain would you like to know about?"
 ASK_WHICH_CONDITION = "Which condition would you like to know about?"
-TOPIC_NAMES = {
-    "what_is": "a description",
-    "mechanism": "how the pain arises",
-    "symptoms": "symptoms",
-    "diagnosis": "diagnosis",
-    "diagnosis_difficulty": "why diagnosis is difficult",
-    "stress": "stress",
-    "treatment": "treatment",
-    "when_to_see_doctor": "when to see a doctor",
-}
 
 # -- conversation ----------------------------------------------------------------------------------
 CAPABILITIES = (
@@ -53,35 +41,15 @@ CAPABILITIES = (
     "what a condition is; why it hurts; symptoms; why diagnosis can be hard; stress; treatment; and when to "
     "see a doctor. You can also ask to talk to a person or book an appointment."
 )
-CAPABILITY_EXAMPLES = (
-    ("What causes hip pain?", '/ask_conditions_for_pain{"pain_type":"hip"}'),
-    ("What is lupus?", '/ask_condition_info{"condition":"systemic lupus erythematosus"}'),
-    ("Does stress matter?", "/ask_stress"),
-    ("Talk to a person", "/request_human"),
-)
+EXAMPLE_CONDITIONS_FOR_PAIN = "What causes {pain}?"
+EXAMPLE_CONDITION_INFO = "What is {condition}?"
+EXAMPLE_STRESS = "Does stress matter?"
+TALK_TO_A_PERSON = "Talk to a person"
 OUT_OF_SCOPE = "Sorry, that's outside what I can help with."
 NOT_UNDERSTOOD = "Sorry, I didn't understand that."
 ASK_REPHRASE = "Sorry, I'm not sure I understood. Could you say it another way?"
-DID_YOU_MEAN = "Did you mean: {description}?"
+DID_YOU_MEAN = "I'm not sure I understood. Did you mean one of these?"
 SOMETHING_ELSE = "Something else"
-INTENT_DESCRIPTIONS = {
-    "ask_conditions_for_pain": "which conditions cause a kind of pain",
-    "ask_condition_causes_pain": "whether a condition causes a kind of pain",
-    "ask_pain_types": "what kinds of pain a condition causes",
-    "ask_condition_info": "what a condition is",
-    "ask_symptoms": "the symptoms of a condition",
-    "ask_mechanism": "why autoimmune conditions cause pain",
-    "ask_diagnosis": "how it is diagnosed",
-    "ask_diagnosis_difficulty": "why diagnosis is difficult",
-    "ask_stress": "the role of stress",
-    "ask_treatment": "treatment and management",
-    "ask_when_to_see_doctor": "when to see a doctor",
-    "request_human": "talking to a person or booking an appointment",
-    "ask_capabilities": "what I can help with",
-    "greet": "saying hello",
-    "goodbye": "saying goodbye",
-    "thanks": "saying thanks",
-}
 CONTACT = "You can reach {clinic} by phone at {phone} or by email at {email} ({hours}). To book an appointment: {booking_url}"
 FORGOTTEN = "I have deleted this conversation. Nothing you said here is kept any more."
 

@@ -33,6 +33,7 @@ def tracker(
     entities: Optional[Dict[str, str]] = None,
     slots: Optional[Dict[str, Any]] = None,
     ranking: Optional[List[Dict[str, Any]]] = None,
+    safety: Optional[Dict[str, str]] = None,
 ) -> Tracker:
     message = {
         "text": text,
@@ -40,6 +41,8 @@ def tracker(
         "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}],
         "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
     }
+    if safety:
+        message["safety"] = safety
     return Tracker("test-user", slots or {}, message, [], False, None, {}, "action_listen")
 
 
@@ -90,7 +93,7 @@ def test_follow_up_what_kind_of_pain_does_it_cause(composer):
     slots = {"condition": "ankylosing spondylitis", "last_topic": "what_is"}
     messages, _ = run(actions.ActionAnswer, composer, tracker("what kind of pain does it cause?", "ask_pain_types", {}, slots))
     text = messages[0]["text"]
-    assert "ankylosing spondylitis can cause" in text
+    assert "Our documents link ankylosing spondylitis to four kinds of pain" in text
     assert "Back, neck and spinal pain" in text and "Hip pain" in text
 
 
@@ -103,7 +106,7 @@ def test_a_new_question_naming_a_pain_does_not_inherit_an_old_condition(composer
 def test_does_lupus_cause_bone_pain_says_yes_with_the_passage(composer):
     messages, _ = run(actions.ActionAnswer, composer, tracker("does lupus cause bone pain?", "ask_condition_causes_pain", {"condition": "lupus", "pain_type": "bone"}))
     text = messages[0]["text"]
-    assert text.startswith("Yes.")
+    assert text.startswith("Yes: our documents link systemic lupus erythematosus to bone pain.")
     assert "can also contribute to bone discomfort" in text
 
 
@@ -169,7 +172,7 @@ def test_emergency_action_gives_emergency_advice_only(composer):
 
 
 def test_self_harm_gets_the_crisis_line(composer):
-    messages, _ = run(actions.ActionEmergency, composer, tracker("i want to kill myself", "emergency"))
+    messages, _ = run(actions.ActionEmergency, composer, tracker("i want to kill myself", "emergency", safety={"kind": "emergency", "category": "self_harm"}))
     assert composer.clinic.crisis_line in messages[0]["text"]
 
 
@@ -188,8 +191,8 @@ def test_restricted_requests_are_declined_kindly(composer, disclaimer, intent, n
 def test_two_stage_fallback_offers_the_likeliest_intent(composer):
     ranking = [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "ask_treatment", "confidence": 0.4}]
     messages, _ = run(actions.ActionDefaultAskAffirmation, composer, tracker("uhh meds hip?", "nlu_fallback", {"pain_type": "hip"}, ranking=ranking))
-    assert messages[0]["text"] == "Did you mean: treatment and management?"
-    assert messages[0]["buttons"][0]["payload"] == '/ask_treatment{"pain_type": "hip"}'
+    assert messages[0]["text"].startswith("I'm not sure I understood")
+    assert messages[0]["buttons"][0] == {"title": "How hip pain is treated", "payload": '/ask_treatment{"pain_type": "hip"}'}
     assert messages[0]["buttons"][1]["payload"] == "/out_of_scope"
     fallback, _ = run(actions.ActionDefaultFallback, composer, tracker("???", "nlu_fallback"))
     assert "didn't understand" in fallback[0]["text"] and "hip pain" in fallback[0]["text"]

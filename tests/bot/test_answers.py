@@ -7,11 +7,22 @@ import itertools
 import pytest
 
 from bot import texts
-from bot.answers import AnswerComposer, Reply, Topic
+from bot.answers import AnswerComposer, Question, Reply, Topic
 from bot.clinic import load_clinic_config
 
 CONDITIONS = [None, "lupus", "RA", "ankylosing spondylitis", "fibromyalgia", "gout", "osteoporosis", "autoimmune disease", "diabetes", "rhuematoid arthritis"]
 PAINS = [None, "hip", "bone", "muscle", "nerve", "back", "ear", "knee", "chest"]
+MESSAGES = [
+    Question("Could psoriatic arthritis cause hip pain? And how is it treated?", Topic.CONDITION_CAUSES_PAIN,
+             conditions=("psoriatic arthritis",), pains=("hip",)),
+    Question("do I have RA? and how much methotrexate do people take? what is RA anyway?", conditions=("RA",),
+             restricted="diagnosis_request"),
+    Question("I was told two years ago that I have AS. Every morning my back is stiff. Why is it better when I move?",
+             Topic.MECHANISM, conditions=("AS",), pains=("back",)),
+    Question("what about lupus?", None, conditions=("lupus",), follow_up=True, last_topic=Topic.TREATMENT),
+    Question("how is the flu treated", Topic.TREATMENT),
+    Question("and what is it?", Topic.CONDITION_INFO, context_condition="fibromyalgia"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +37,12 @@ def every_reply(composer: AnswerComposer):
         yield f"restricted({kind}, {condition}, {pain})", composer.restricted(kind, condition, pain)
     for category in (None, "self_harm", "chest_pain_breathing"):
         yield f"emergency({category})", composer.emergency(category)
-    for intent in (*texts.INTENT_DESCRIPTIONS, "unknown"):
-        yield f"did_you_mean({intent})", composer.did_you_mean(intent, {"condition": "lupus"})
+    for topics in ([], [Topic.TREATMENT], [Topic.CONDITION_INFO, Topic.SYMPTOMS]):
+        for question in (Question(), Question("hmm lupus", conditions=("lupus",)), Question("flu shot?")):
+            yield f"did_you_mean({topics}, {question.text})", composer.did_you_mean(topics, question)
+    for question in MESSAGES:
+        yield f"respond({question.text})", composer.respond(question)
+    yield "not_covered", composer.not_covered("the flu")
     for name in ("capabilities", "out_of_scope", "not_understood", "ask_rephrase", "welcome", "contact", "forgotten"):
         yield name, getattr(composer, name)()
     yield "no_information", composer.no_information("gout")

@@ -1,0 +1,79 @@
+"""A patient's message as questions: the story before them, and up to three questions in it.
+
+Real messages tell a story first and often ask two or three things ("Could psoriatic arthritis cause
+hip pain? And how is it treated?"). spaCy's sentencizer splits the message; a sentence is a question
+when it ends with "?" or opens like one. The classifier decides the message's main topic; the
+others are read from the topic registry's cue words (bot.topics).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import List, Optional, Pattern, Tuple
+
+from spacy.language import Language
+
+from bot.nlp import make_base_pipeline
+from bot.topics import TOPICS, Topic
+
+MAX_QUESTIONS = 3
+MAX_SCANNED_CHARS = 5000  # a question is in the first few thousand characters; the rest is story
+_QUESTION_OPENERS = (
+    "what", "whats", "what's", "why", "how", "when", "where", "which", "who", "does", "do", "did", "is", "are",
+    "can", "could", "should", "would", "will", "may", "might", "has", "have", "any", "anything", "tell",
+)
+_CONNECTIVES = ("and", "also", "and also", "plus", "but", "so", "then", "or", "ok", "okay", "please")
+
+
+@dataclass(frozen=True)
+class QuestionPart:
+    text: str
+    start: int
+    end: int
+
+
+def question_parts(text: str) -> List[QuestionPart]:
+    """The questions of a message in order (at most MAX_QUESTIONS), each with its offsets."""
+    text = (text or "")[:MAX_SCANNED_CHARS]
+    if not text.strip():
+        return []
+    doc = _nlp()(text)
+    parts = [QuestionPart(s.text.strip(), s.start_char, s.end_char) for s in doc.sents if _is_question(s.text)]
+    return parts[:MAX_QUESTIONS]
+
+
+@lru_cache(maxsize=1)
+def _nlp() -> Language:
+    return make_base_pipeline()
+
+
+def _is_question(sentence: str) -> bool:
+    words = re.findall(r"[a-z']+", sentence.lower())
+    while words and words[0] in _CONNECTIVES:
+        words = words[1:]
+    if len(words) < 2:
+        return False
+    return sentence.rstrip().endswith("?") or words[0] in _QUESTION_OPENERS
+
+
+def cue_topic(text: str) -> Optional[Topic]:
+    """The topic whose longest cue appears in the text (None when no cue does)."""
+    lowered = " ".join(text.lower().split())
+    best: Tuple[int, int] = (0, 0)
+    found: Optional[Topic] = None
+    for order, (topic, pattern) in enumerate(_cue_patterns()):
+        lengths = [len(m.group(0)) for m in pattern.finditer(lowered)]
+        if lengths and (max(lengths), -order) > best:
+            best, found = (max(lengths), -order), topic
+    return found
+
+
+@lru_cache(maxsize=1)
+def _cue_patterns() -> Tuple[Tuple[Topic, Pattern[str]], ...]:
+    patterns = []
+    for spec in TOPICS:
+        if spec.cues:
+            alternatives = "|".join(re.escape(cue) for cue in sorted(spec.cues, key=len, reverse=True))
+            patterns.append((spec.topic, re.compile(rf"\b(?:{alternatives})")))
+    return tuple(patterns)

@@ -1,0 +1,127 @@
+"""The topic registry: the one table that says, per kind of question, its intent, its fact kind and
+how the bot words it. Everything else (the composer, the actions, the NLU safety component) reads
+it; ``tests/test_registry.py`` fails when domain.yml, the NLU data or data/fact_rules.yml disagree.
+
+Adding a topic means: a row here, its NLU examples in data/nlu/, and (for a fact topic) a fact kind
+in data/fact_rules.yml.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Dict, Optional, Tuple
+
+
+class Topic(str, Enum):
+    CONDITIONS_FOR_PAIN = "conditions_for_pain"
+    CONDITION_CAUSES_PAIN = "condition_causes_pain"
+    PAIN_TYPES = "pain_types"
+    CONDITION_INFO = "what_is"
+    MECHANISM = "mechanism"
+    SYMPTOMS = "symptoms"
+    DIAGNOSIS = "diagnosis"
+    DIAGNOSIS_DIFFICULTY = "diagnosis_difficulty"
+    STRESS = "stress"
+    TREATMENT = "treatment"
+    WHEN_TO_SEE_DOCTOR = "when_to_see_doctor"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    topic: Topic
+    intent: str
+    #: The kind of statement in data/fact_rules.yml this topic quotes; None for the topics answered
+    #: from condition-pain links.
+    fact_kind: Optional[str]
+    #: "Did you mean ...?" in the patient's terms; {subject} is a condition or pain, or the general subject.
+    did_you_mean: str
+    #: The answer's first line; {subject} as above.
+    introduction: str
+    #: How "I don't have information on <name> for X" names the topic.
+    name: str
+    #: The subject when the question names none.
+    general_subject: str = "autoimmune conditions"
+    #: Words that mark a question of this topic, matched at word starts on lower-case text. Used only
+    #: where the classifier does not decide: the second and third question of one message.
+    cues: Tuple[str, ...] = ()
+
+
+TOPICS: Tuple[TopicSpec, ...] = (
+    TopicSpec(Topic.CONDITIONS_FOR_PAIN, "ask_conditions_for_pain", None,
+              "Which conditions cause {subject}", "According to our documents, these autoimmune conditions can cause {subject}:",
+              "the causes", "pain",
+              cues=("what causes", "what could cause", "what can cause", "what might cause", "which conditions", "what conditions", "what diseases", "which diseases", "what autoimmune", "which autoimmune", "reason for")),
+    TopicSpec(Topic.CONDITION_CAUSES_PAIN, "ask_condition_causes_pain", None,
+              "Whether {subject} can cause pain", "Our documents link {subject} to these kinds of pain:", "the pain it causes",
+              "an autoimmune condition",
+              cues=("cause", "causing", "linked to", "related to", "lead to", "responsible for", "connected to")),
+    TopicSpec(Topic.PAIN_TYPES, "ask_pain_types", None,
+              "The kinds of pain {subject} can cause", "According to our documents, {subject} can cause:", "the kinds of pain",
+              "autoimmune conditions",
+              cues=("kinds of pain", "types of pain", "kind of pain", "type of pain", "what pain", "which pain")),
+    TopicSpec(Topic.CONDITION_INFO, "ask_condition_info", "what_is",
+              "What {subject} is", "Here is how our documents describe {subject}:", "a description",
+              cues=("what is", "what are", "what's", "whats", "what does", "meaning of", "definition", "tell me about", "explain what")),
+    TopicSpec(Topic.MECHANISM, "ask_mechanism", "mechanism",
+              "Why {subject} can cause pain", "Here is how our documents explain the pain in {subject}:", "how the pain arises",
+              cues=("why does", "why do", "why is", "why are", "how does", "mechanism", "why it hurts", "better when", "worse when")),
+    TopicSpec(Topic.SYMPTOMS, "ask_symptoms", "symptoms",
+              "The symptoms of {subject}", "Here is what our documents say about symptoms of {subject}:", "symptoms",
+              cues=("symptom", "signs of", "sign of", "is it normal", "feel like")),
+    TopicSpec(Topic.DIAGNOSIS, "ask_diagnosis", "diagnosis",
+              "How {subject} is diagnosed", "Here is what our documents say about diagnosing {subject}:", "diagnosis",
+              cues=("diagnos", "test for", "tests for", "tested", "blood test", "blood work", "x-ray", "mri", "scan", "detect")),
+    TopicSpec(Topic.DIAGNOSIS_DIFFICULTY, "ask_diagnosis_difficulty", "diagnosis_difficulty",
+              "Why {subject} can be hard to diagnose",
+              "Here is why {subject} can be difficult to diagnose, according to our documents:", "why diagnosis is difficult",
+              cues=("hard to diagnose", "difficult to diagnose", "hard to find", "can't find", "cannot find", "can't seem to find", "takes so long", "misdiagnos", "tests are normal", "tests came back normal")),
+    TopicSpec(Topic.STRESS, "ask_stress", "stress",
+              "Whether stress matters in {subject}", "Here is what our documents say about stress and {subject}:", "stress",
+              cues=("stress", "anxiety", "anxious", "emotional", "psycholog", "worry", "mental health", "depress")),
+    TopicSpec(Topic.TREATMENT, "ask_treatment", "treatment",
+              "How {subject} is treated", "Here is what our documents say about treating and managing {subject}:", "treatment",
+              cues=("treat", "cure", "manag", "medication", "medicine", "therap", "relie", "help with", "what can i do", "what can she do", "what can he do", "what can be done", "remed", "exercise", "surgery")),
+    TopicSpec(Topic.WHEN_TO_SEE_DOCTOR, "ask_when_to_see_doctor", "when_to_see_doctor",
+              "When to see a doctor about {subject}",
+              "Here is what our documents say about when to see a doctor for {subject}:", "when to see a doctor",
+              cues=("see a doctor", "see my doctor", "see the doctor", "see a specialist", "see a rheumatologist", "should i go", "should i see", "when to see", "need to see", "seek", "appointment", "urgent care", "emergency room")),
+)
+
+#: Requests the bot declines kindly (data/safety/restricted_requests.yml): intent -> kind.
+RESTRICTED_INTENTS: Dict[str, str] = {
+    "request_diagnosis": "diagnosis_request",
+    "request_dose": "dose_request",
+    "request_medication_change": "medication_change",
+}
+#: What the safety screen found -> the intent the dialogue answers it with (data/stories/rules.yml).
+SAFETY_INTENTS: Dict[str, str] = {"emergency": "emergency", **{kind: intent for intent, kind in RESTRICTED_INTENTS.items()}}
+#: Intents the composer's buttons lead to besides the topics.
+HUMAN_INTENT = "request_human"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+#: The follow-up intent: "what about RA?" takes the rest of its question from the conversation.
+INFORM_INTENT = "inform"
+
+
+def spec(topic: Topic) -> TopicSpec:
+    return _BY_TOPIC[topic]
+
+
+def topic_for_intent(intent: Optional[str]) -> Optional[Topic]:
+    found = _BY_INTENT.get(intent or "")
+    return found.topic if found else None
+
+
+def intent_for_topic(topic: Topic) -> str:
+    return _BY_TOPIC[topic].intent
+
+
+def fact_kinds() -> Tuple[str, ...]:
+    return tuple(s.fact_kind for s in TOPICS if s.fact_kind)
+
+
+def topic_intents() -> Tuple[str, ...]:
+    return tuple(s.intent for s in TOPICS)
+
+
+_BY_TOPIC = {s.topic: s for s in TOPICS}
+_BY_INTENT = {s.intent: s for s in TOPICS}
