@@ -27,7 +27,7 @@ PIP_QUIET   := { grep -v "is ignored: it is neither a file nor a directory" || t
 
 -include mk/*.mk
 
-.PHONY: help venv store nlu-vocab train validate test test-unit serve shell run bench clean
+.PHONY: help venv store nlu-vocab train validate lint test test-unit serve shell run bench clean
 
 MODEL       := $(MODEL_DIR)/clinic-assistant.tar.gz
 RASA_PORT   ?= 5005
@@ -79,13 +79,17 @@ run: $(STORE_STAMP) $(MODEL) run-prereqs  ## Build what is missing, then start t
 # Extra set-up for `make run` (the widget's files): mk/*.mk add recipes with `run-prereqs::`.
 run-prereqs:: $(STAMP)
 
+lint: $(STAMP)  ## ruff (ruff.toml) and mypy (mypy.ini) on the library, the actions and the tests
+	$(VENV)/bin/ruff check bot actions tests bench
+	$(VENV)/bin/mypy
+
 test-unit: $(STAMP)  ## Python tests only (no Rasa training)
 	$(PY) -m pytest -q tests/bot tests/actions
 
 # Extra set-up that tests need (Chromium, PostgreSQL, ...): mk/*.mk add recipes with `test-prereqs::`.
 test-prereqs:: $(STAMP)
 
-test: $(STAMP) $(STORE_STAMP) $(MODEL) test-prereqs  ## Every test: library, actions, Rasa data, NLU, stories, end to end
+test: $(STAMP) $(STORE_STAMP) $(MODEL) test-prereqs lint  ## Every test: lint and types, library, actions, Rasa data, NLU, stories, end to end
 	$(PY) -m pytest -q tests
 
 clean:  ## Remove generated files (keeps .venv)
