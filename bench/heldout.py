@@ -1,11 +1,12 @@
-"""The held-out questions: tests/test_nlu.yml and the labelled real consumer questions."""
+"""The held-out questions: tests/test_nlu.yml, the labelled real consumer questions and the held-out sets
+written in their style (bench/heldout_real_style.jsonl, heldout_terms.jsonl, heldout_multi.jsonl)."""
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -14,6 +15,10 @@ from bench.expectations import MEDICAL_INTENTS, Expectation, expectation_for
 ROOT = Path(__file__).resolve().parent.parent
 TEST_NLU = ROOT / "tests" / "test_nlu.yml"
 REAL_LABELS = ROOT / "bench" / "real_questions_labels.jsonl"
+REAL_STYLE = ROOT / "bench" / "heldout_real_style.jsonl"  # single questions written like real messages
+TERMS = ROOT / "bench" / "heldout_terms.jsonl"  # "what are DMARDs?": terms the documents explain
+MULTI = ROOT / "bench" / "heldout_multi.jsonl"  # two or three questions in one message
+VOCABULARY = ROOT / "data" / "vocabulary.yml"
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
 
 # (condition text -> (canonical name, vocabulary group) or None, pain text -> pain key or None)
@@ -25,7 +30,7 @@ class Question:
     text: str
     intent: str  # gold intent ("out_of_scope" for questions outside the assistant's remit)
     expect: Expectation
-    source: str  # "test_nlu" or "real"
+    source: str  # "test_nlu", "real", "real_style" or "term"
 
     @property
     def medical(self) -> bool:
@@ -73,6 +78,65 @@ def real_questions(path: Path = REAL_LABELS) -> List[Question]:
             continue
         out.append(Question(row["question"], row["intent"], Expectation.from_json(row["expect"]), "real"))
     return out
+
+
+@dataclass(frozen=True)
+class Part:
+    """One question of a message that asks several."""
+    intent: str
+    condition: Optional[str]  # canonical name (data/vocabulary.yml)
+    pain_type: Optional[str]  # pain-type key
+    expect: Expectation
+
+
+@dataclass(frozen=True)
+class MultiQuestion:
+    text: str
+    parts: Tuple[Part, ...]  # in the order they are asked
+
+    @property
+    def emergency(self) -> bool:
+        """A red flag anywhere: the whole reply must be the emergency advice."""
+        return any(p.intent == "emergency" for p in self.parts)
+
+
+def condition_groups(path: Path = VOCABULARY) -> Dict[str, str]:
+    """Canonical condition name -> its vocabulary group (autoimmune, immune-mediated, other, umbrella)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {c["name"]: c.get("group", "") for c in data["conditions"]}
+
+
+def _expectation(row: dict, groups: Dict[str, str]) -> Expectation:
+    """The row's own ``expect`` if it has one (terms, subjects the documents do not cover), else the
+    expectation of its labels; an unknown condition name is a labelling error and raises KeyError."""
+    if "expect" in row:
+        return Expectation.from_json(row["expect"])
+    condition = row.get("condition")
+    return expectation_for(row["intent"], condition, groups[condition] if condition else None, row.get("pain_type"))
+
+
+def _rows(path: Path) -> List[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def labelled_questions(path: Path, source: str) -> List[Question]:
+    """A held-out set of single questions: heldout_real_style.jsonl ("real_style") or heldout_terms.jsonl ("term")."""
+    groups = condition_groups()
+    return [Question(row["question"], row["intent"], _expectation(row, groups), source) for row in _rows(path)]
+
+
+def real_style_questions(path: Path = REAL_STYLE) -> List[Question]:
+    return labelled_questions(path, "real_style")
+
+
+def term_questions(path: Path = TERMS) -> List[Question]:
+    return labelled_questions(path, "term")
+
+
+def multi_questions(path: Path = MULTI) -> List[MultiQuestion]:
+    groups = condition_groups()
+    return [MultiQuestion(row["question"], tuple(Part(p["intent"], p.get("condition"), p.get("pain_type"), _expectation(p, groups))
+                                                for p in row["parts"])) for row in _rows(path)]
 
 
 def store_resolver(store) -> Resolver:
