@@ -13,7 +13,7 @@ $(WEB_NPM): $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
 	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(WIDGET_JS): $(STAMP) $(WEB_NPM) $(WEB_DIR)/build.py $(wildcard $(WEB_DIR)/src/*) config/clinic.yml
+$(WIDGET_JS): $(STAMP) $(WEB_NPM) $(WEB_DIR)/build.py $(wildcard $(WEB_DIR)/src/*) config/clinic.yml bot/texts.py
 	$(PY) $(WEB_DIR)/build.py
 
 widget: $(WIDGET_JS)  ## Build the web chat widget (web/dist/clinic-chat.js, one <script> tag)

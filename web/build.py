@@ -1,6 +1,7 @@
 """Build dist/clinic-chat.js: the socket.io client (node_modules, from npm), the clinic's name and
-disclaimer (config/clinic.yml), the stylesheet and the widget, in one file and one private scope
-(no global `io` leaks onto the clinic's page). Run by `make widget`; needs `npm ci` first."""
+disclaimer (config/clinic.yml), the headings of a reply (bot/texts.py), the stylesheet and the widget,
+in one file and one private scope (no global `io` leaks onto the clinic's page). Run by `make widget`;
+needs `npm ci` first."""
 from __future__ import annotations
 
 import json
@@ -12,6 +13,19 @@ ROOT = WEB.parent
 SOCKET_IO = WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 
 
+def reply_texts() -> dict:
+    """The paragraphs of a reply the widget lays out: the evidence headings (folded with their
+    quotes) and the sources line's prefixes, from bot/texts.py (the composer writes them)."""
+    sys.path.insert(0, str(ROOT))
+    from bot import texts
+
+    return {
+        "evidenceHeading": texts.EVIDENCE_HEADING,
+        "moreEvidenceHeadings": [texts.GENERAL_TOO],
+        "sourcesPrefixes": [t.split("{", 1)[0] for t in (texts.SOURCES, texts.SOURCES_MANY)],
+    }
+
+
 def clinic_defaults() -> dict:
     import yaml
 
@@ -21,6 +35,7 @@ def clinic_defaults() -> dict:
         "title": f"{name}: questions about pain",
         "disclaimer": " ".join(config["disclaimer"].split()),
         "launcher": "Questions about pain? Chat with us",
+        "texts": reply_texts(),
     }
 
 

@@ -1,20 +1,30 @@
 """The web widget on the demo clinic page, in real headless Chromium (Debian's, driven by Playwright).
 
-A patient opens the chat, asks about hip pain, reads the conditions with source and disclaimer,
-clicks a quick reply, reloads the page and still sees (and continues) the conversation; HTML they
-type is shown as text and never runs. Also: keyboard only, phone width, and a Rasa server restart.
+A patient opens the chat, asks about hip pain, reads the conditions as a list with source and
+disclaimer, clicks a quick reply, reloads the page and still sees (and continues) the conversation;
+HTML they type is shown as text and never runs. At 390 x 800 the answer's opening, sources and
+disclaimer fit on the screen with the quotes folded behind "What our documents say". Also: keyboard
+only, phone width, and a Rasa server restart.
+
+How the widget lays out the reply format (the common subset of Markdown) and that no bot text ever
+becomes HTML is tested against a scripted socket.io server that sends exactly the replies a test
+needs (a real bot never says ``<script>``).
 """
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from typing import Dict, List
 
 import pytest
 
-from tests.support.servers import PROJECT_ROOT, free_port, http_ok
+from bot import texts
+from tests.support.servers import HOST, PROJECT_ROOT, free_port, http_ok, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -26,25 +36,108 @@ XSS = "<img src=x onerror=alert(1)>"
 TIMEOUT_MS = 60_000
 
 
-@pytest.fixture(scope="module")
-def demo_page(channel_servers, tmp_path_factory):
-    """web/serve.py on a free port, pointing the demo page at the test's Rasa server."""
+def serve_demo_page(rasa_url: str, folder):
+    """web/serve.py on a free port, pointing the demo page at ``rasa_url``: (its address, the process)."""
     if not WIDGET.exists():
         pytest.fail("web/dist/clinic-chat.js is missing: `make widget` (make test-prereqs) builds it")
     port = free_port()
-    log = open(tmp_path_factory.mktemp("web") / "web-serve.log", "wb")
+    log = open(folder / "web-serve.log", "wb")
     process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "web" / "serve.py"), "--host", "127.0.0.1",
-                                "--port", str(port), "--rasa-url", channel_servers.url], stdout=log, stderr=subprocess.STDOUT)
+                                "--port", str(port), "--rasa-url", rasa_url], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}/"
-    deadline = time.monotonic() + 20
-    while not http_ok(url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("web/serve.py did not start")
-        time.sleep(0.2)
+    try:
+        wait_until(lambda: http_ok(url), 20, "web/serve.py did not start",
+                   gave_up=lambda: process.poll() is not None and "it exited")
+    except AssertionError as error:
+        process.kill()
+        pytest.fail(str(error))
+    return url, process
+
+
+@pytest.fixture(scope="module")
+def demo_page(channel_servers, tmp_path_factory):
+    """The demo page talking to the test's real Rasa server."""
+    url, process = serve_demo_page(channel_servers.url, tmp_path_factory.mktemp("web"))
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+class ScriptedBot:
+    """A socket.io server speaking Rasa's socketio protocol (session_request / session_confirm,
+    user_uttered / bot_uttered) that answers each message with the replies a test scripted for it."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.replies: Dict[str, List[dict]] = {}
+        self.received: List[str] = []
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def _run(self) -> None:
+        import socketio
+        from aiohttp import web
+
+        sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*")
+        app = web.Application()
+        sio.attach(app)
+
+        @sio.on("session_request")
+        async def session_request(sid, data):
+            await sio.emit("session_confirm", "scripted-session", room=sid)
+
+        @sio.on("user_uttered")
+        async def user_uttered(sid, data):
+            message = data.get("message") if isinstance(data, dict) else None
+            self.received.append(message)
+            for reply in self.replies.get(message, []):
+                await sio.emit("bot_uttered", reply, room=sid)
+
+        async def start():
+            self._runner = web.AppRunner(app)
+            await self._runner.setup()
+            await web.TCPSite(self._runner, HOST, self.port).start()
+            self._ready.set()
+
+        async def stop():
+            await sio.shutdown()
+            await self._runner.cleanup()
+
+        self._stop = stop
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(start())
+        self._loop.run_forever()
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
+
+    def start(self) -> "ScriptedBot":
+        self._thread.start()
+        assert self._ready.wait(20), "the scripted socket.io server did not start"
+        return self
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(20)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(20)
+
+
+@pytest.fixture(scope="module")
+def scripted(tmp_path_factory):
+    """(the scripted bot, the demo page talking to it)."""
+    bot = ScriptedBot().start()
+    url, process = serve_demo_page(bot.url, tmp_path_factory.mktemp("web-scripted"))
+    yield bot, url
+    process.terminate()
+    process.wait(timeout=10)
+    bot.stop()
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +175,14 @@ class Chat:
     def user_messages(self):
         return self.page.locator("#clinic-chat .msg.user .text")
 
+    def last_bot_bubble(self):
+        return self.page.locator("#clinic-chat .msg.bot").last
+
+    def wait_for_messages(self, selector: str, count: int):
+        """Wait until there are ``count`` messages matching ``selector`` (".msg.bot", ".msg.user")."""
+        wait_until(lambda: self.page.locator(f"#clinic-chat {selector}").count() >= count, TIMEOUT_MS / 1000,
+                   f"fewer than {count} {selector}")
+
     def open(self):
         self.launcher.click()
         self.panel.wait_for(state="visible")
@@ -118,6 +219,20 @@ def normalised(text: str) -> str:
     return " ".join(text.split())
 
 
+def in_view(page, locator) -> bool:
+    """Whether the element is inside the chat log's visible area and the window, with nothing to scroll."""
+    return page.evaluate("""(element) => {
+        const log = element.closest('.log').getBoundingClientRect();
+        const box = element.getBoundingClientRect();
+        return box.height > 0 && box.top >= log.top - 1 && box.bottom <= log.bottom + 1
+            && box.top >= 0 && box.bottom <= window.innerHeight;
+    }""", locator.element_handle())
+
+
+def evidence_open(bubble) -> bool:
+    return bubble.locator("details.evidence").first.evaluate("(details) => details.open")
+
+
 def test_patient_conversation_in_the_widget(browser, demo_page, disclaimer, tmp_path):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
@@ -128,14 +243,21 @@ def test_patient_conversation_in_the_widget(browser, demo_page, disclaimer, tmp_
     chat.open()
     assert normalised(page.locator("#clinic-chat .panel header .disclaimer").inner_text()) == disclaimer
 
-    # Ask: the scope notice comes first, then the conditions with their source and the disclaimer.
+    # Ask: the scope notice comes first, then the answer: the conditions as a list of quotes (open on a
+    # wide screen), the sources and the disclaimer each a paragraph of their own.
     chat.watch_typing()
     chat.say("what causes hip pain")
     answer = chat.wait_for_bot(r"Sources?:.*not a diagnosis")
     assert chat.typing_was_seen(), "the typing indicator was never shown"
     assert "I am not for emergencies" in normalised(chat.bot_messages().first.inner_text())
+    bubble = chat.last_bot_bubble()
+    assert evidence_open(bubble), "the evidence is folded on a wide screen"
+    quotes = bubble.locator("details.evidence li").all_inner_texts()
+    assert len(quotes) >= 4, quotes
     for condition in ("Rheumatoid arthritis", "Systemic lupus erythematosus", "Ankylosing spondylitis"):
-        assert condition in answer
+        assert any(condition in quote for quote in quotes), (condition, quotes)
+    assert re.match(r"Sources?: ", bubble.locator("p.sources").inner_text())
+    assert normalised(bubble.locator("p").last.inner_text()) == disclaimer
     assert disclaimer in normalised(answer)
     page.locator("#clinic-chat .typing").wait_for(state="hidden")
     page.screenshot(path=str(tmp_path / "widget-answer.png"))
@@ -240,19 +362,167 @@ def test_widget_recovers_when_the_server_restarts(browser, demo_page, channel_se
     page.goto(demo_page)
     chat.open()
     chat.say("hello")
-    chat.wait_for_bot(r"What would you like to know")
+    chat.wait_for_bot(r"not for emergencies")
 
-    channel_servers.stop_rasa()
+    channel_servers.stop()  # both servers, as Ctrl-C on `make run` would
     status = page.locator("#clinic-chat .status")
     status.wait_for(state="visible")
     assert re.search(r"reconnect|can't reach", status.inner_text(), re.I)
     chat.say("what causes back pain")  # typed while the server is down: kept, sent on reconnection
     assert page.locator("#clinic-chat .typing").is_visible()
 
-    channel_servers.start_rasa()
+    channel_servers.start()
     answer = chat.wait_for_bot(r"back pain.*Sources?:")
     assert "not a diagnosis" in answer
     status.wait_for(state="hidden")
     page.screenshot(path=str(tmp_path / "widget-after-restart.png"))
     assert chat.errors == []
     page.close()
+
+
+def test_answer_fits_a_phone_screen_with_the_evidence_folded(browser, demo_page, disclaimer, tmp_path):
+    """Issue 16: at 390 x 800, the answer's opening, its sources and the disclaimer are on the screen
+    at once; the quotes are behind "What our documents say", which opens with a tap or the keyboard."""
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    chat = Chat(page)
+    page.goto(demo_page)
+    chat.open()
+    chat.say("what causes hip pain?")
+    chat.wait_for_bot(r"Sources?:")
+    page.locator("#clinic-chat .typing").wait_for(state="hidden")
+    bubble = chat.last_bot_bubble()
+
+    opening = bubble.locator(".text > p").first
+    sources = bubble.locator("p.sources")
+    note = bubble.locator(".text > p").last
+    assert re.search(r"hip pain", opening.inner_text()) and "rheumatoid arthritis" in opening.inner_text().lower()
+    assert normalised(note.inner_text()) == disclaimer
+    assert not evidence_open(bubble), "the evidence is open on a narrow screen"
+    for name, locator in (("opening sentence", opening), ("sources line", sources), ("disclaimer", note)):
+        assert in_view(page, locator), f"the {name} is not on the screen without scrolling"
+    assert bubble.locator("details.evidence li").first.is_hidden()
+    page.screenshot(path=str(tmp_path / "widget-390-folded.png"))
+
+    # Tap to open: the quotes, one per condition; the disclaimer and the sources are not in the fold.
+    summary = bubble.locator("details.evidence summary")
+    assert summary.inner_text() == texts.EVIDENCE_HEADING.rstrip(":")
+    summary.tap()
+    quotes = bubble.locator("details.evidence li")
+    quotes.first.wait_for(state="visible")
+    assert quotes.count() >= 4 and all(q.strip() for q in quotes.all_inner_texts())
+    assert bubble.locator("details.evidence p.sources, details.evidence p.note").count() == 0
+    page.screenshot(path=str(tmp_path / "widget-390-open.png"))
+
+    # The keyboard: Enter on the summary closes it again, Space opens it; the choice survives a reload.
+    summary.focus()
+    page.keyboard.press("Enter")
+    quotes.first.wait_for(state="hidden")
+    page.keyboard.press(" ")
+    quotes.first.wait_for(state="visible")
+    page.reload()
+    chat.panel.wait_for(state="visible")
+    assert evidence_open(chat.last_bot_bubble())
+    assert chat.dialogs == [] and chat.errors == []
+    context.close()
+
+
+# -- the reply format, against the scripted bot ------------------------------------------------------
+HOSTILE = [
+    "<script>window.__ran = true; alert('script')</script>",
+    "<img src=x onerror=alert('img')>",
+    '<a href="javascript:alert(1)">a link</a>',
+    "[click me](javascript:alert(1)) and [data](data:text/html,<script>alert(1)</script>)",
+    "javascript:alert(1)",
+]
+
+
+def scripted_chat(browser, scripted, width: int = 1000, height: int = 800):
+    bot, url = scripted
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    chat = Chat(page)
+    page.goto(url)
+    chat.open()
+    return bot, context, page, chat
+
+
+def test_html_from_the_bot_or_the_patient_is_shown_as_text(browser, scripted):
+    bot, context, page, chat = scripted_chat(browser, scripted)
+    bot.replies["hostile"] = [{"text": "\n\n".join(HOSTILE) + "\n\n- " + HOSTILE[1] + "\n- " + HOSTILE[0]}]
+    bot.replies[HOSTILE[0]] = [{"text": "You said: " + HOSTILE[0],
+                                "quick_replies": [{"title": HOSTILE[1], "payload": "/greet"}]}]
+
+    chat.say("hostile")
+    chat.wait_for_messages(".msg.bot", 1)
+    shown = chat.last_bot_bubble().locator(".text").inner_text()
+    for text in HOSTILE:
+        assert text in shown, (text, shown)
+    assert chat.last_bot_bubble().locator("li").count() == 2
+
+    chat.say(HOSTILE[0])  # the patient's own message, and a quick reply titled with HTML
+    chat.wait_for_messages(".msg.bot", 2)
+    assert chat.user_messages().last.inner_text() == HOSTILE[0]
+    assert page.locator("#clinic-chat .replies button.reply").inner_text() == HOSTILE[1]
+
+    page.wait_for_timeout(300)
+    for tag in ("script", "img", "iframe", "object", "embed"):
+        assert page.locator(f"#clinic-chat .log {tag}").count() == 0, tag
+    assert page.locator("#clinic-chat .log a").count() == 0, "a link that is not http(s)"
+    assert page.evaluate("() => window.__ran") is None
+    assert chat.dialogs == [] and chat.errors == []
+    context.close()
+
+
+def test_the_markdown_subset_is_laid_out(browser, scripted):
+    bot, context, page, chat = scripted_chat(browser, scripted)
+    bot.replies["layout"] = [{"text": (
+        "First paragraph, with a [booking page](https://clinic.example.org/book?x=1&y=2) and "
+        "https://clinic.example.org/info.\nIts second line.\n\n"
+        "Lead-in:\n- one\n- two\n\n- three\n\nLast paragraph with *stars* and `ticks` kept as they are."
+    )}]
+    chat.say("layout")
+    chat.wait_for_messages(".msg.bot", 1)
+    text = chat.last_bot_bubble().locator(".text")
+    paragraphs = text.locator(":scope > p").all_inner_texts()
+    assert paragraphs[0] == ("First paragraph, with a booking page and https://clinic.example.org/info.\nIts second line.")
+    assert paragraphs[1] == "Lead-in:"
+    assert paragraphs[-1] == "Last paragraph with *stars* and `ticks` kept as they are."
+    assert text.locator(":scope > ul li").all_inner_texts() == ["one", "two", "three"]
+    links = text.locator("a")
+    assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
+        "https://clinic.example.org/book?x=1&y=2", "https://clinic.example.org/info"]
+    assert all(links.nth(i).get_attribute("target") == "_blank" and "noopener" in links.nth(i).get_attribute("rel")
+               for i in range(links.count()))
+    context.close()
+
+
+def medical_reply(disclaimer: str) -> dict:
+    """A reply shaped as the composer shapes a medical answer (placeholder quotes, no medical facts)."""
+    return {"text": "\n\n".join([
+        "The opening sentence that answers.",
+        texts.EVIDENCE_HEADING, "- First: “Quote one.”\n- Second: “Quote two.”",
+        texts.GENERAL_TOO, "- “A general quote.”",
+        texts.SOURCES.format(titles="Document A"),
+        disclaimer,
+    ])}
+
+
+@pytest.mark.parametrize("width, folded", [(390, True), (599, True), (600, False), (1280, False)])
+def test_evidence_folds_on_narrow_screens_only(browser, scripted, disclaimer, width, folded):
+    bot, context, page, chat = scripted_chat(browser, scripted, width=width)
+    bot.replies["medical"] = [medical_reply(disclaimer)]
+    chat.say("medical")
+    chat.wait_for_messages(".msg.bot", 1)
+    bubble = chat.last_bot_bubble()
+    details = bubble.locator("details.evidence")
+    assert details.count() == 1
+    assert evidence_open(bubble) is not folded
+    # Inside the fold: both lists and the "in general" heading; outside: the opening, sources, disclaimer.
+    assert details.locator("li").count() == 3
+    assert details.locator("p.subheading").text_content() == texts.GENERAL_TOO
+    outside = bubble.locator(".text > p").all_inner_texts()
+    assert outside == ["The opening sentence that answers.", "Source: Document A", disclaimer]
+    assert bubble.locator(".text > p.note").inner_text() == disclaimer
+    assert texts.EVIDENCE_HEADING not in bubble.locator(".text").inner_text()  # said once, by the summary
+    context.close()

@@ -6,10 +6,17 @@
  * Attributes (all optional): data-server (the Rasa server; default: this page's host, port 5005),
  * data-title, data-disclaimer, data-launcher (the button's label), data-open="true" (start open).
  *
- * Safety: every text from the user or the bot is put on the page as text (textContent), never as
- * HTML; only http(s) and mailto addresses become links. The widget lives in a shadow root so the
- * clinic's styles and ours do not mix. The conversation is kept in sessionStorage (this tab only,
- * gone when the tab is closed), so a reload shows it again and the bot keeps its session.
+ * Replies are in the common subset of Markdown that reads as plain text (paragraphs split by a
+ * blank line, "- " lists, links); the widget renders that subset itself. In a medical answer, the
+ * quotes after "What our documents say:" fold behind a disclosure (closed on narrow screens, open
+ * on wide ones); the opening sentence, the sources and the disclaimer are never folded.
+ *
+ * Safety: every text from the user or the bot is put on the page as text (text nodes), never as
+ * HTML; only http(s) addresses become links. The widget lives in a shadow root so the clinic's
+ * styles and ours do not mix. The conversation is kept in sessionStorage (this tab only,
+ * gone when the tab is closed), so a reload shows it again and the bot keeps its session. When the
+ * server confirms that it deleted the conversation (a reply marked "forgotten"), the stored and shown
+ * transcript is cleared too.
  */
 /* global io, CLINIC_DEFAULTS */
 (function () {
@@ -91,30 +98,136 @@
     if (event.key === "Escape") { setOpen(false); launcher.focus(); }
   });
 
-  // -- rendering ------------------------------------------------------------------------------------
-  var LINK = /\b(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]}]|mailto:[^\s<>"']+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)/g;
+  // -- rendering: the reply format (the common subset of Markdown) as DOM nodes and text nodes only ---
+  var TEXTS = defaults.texts || {};
+  var EVIDENCE_HEADING = TEXTS.evidenceHeading || "What our documents say:";
+  var FOLD_HEADINGS = [EVIDENCE_HEADING].concat(TEXTS.moreEvidenceHeadings || []);
+  var SOURCES_PREFIXES = TEXTS.sourcesPrefixes || ["Source: ", "Sources: "];
+  var NARROW_SCREEN = "(max-width: 599px)";
+  var LIST_ITEM = /^[ \t]*[-*][ \t]+/;
+  // [label](http(s) address) or a bare http(s) address (trailing punctuation is not part of it).
+  var LINK = /\[([^\[\]\n]+)\]\((https?:\/\/[^\s()<>"']+)\)|\bhttps?:\/\/[^\s<>"'`]+[^\s<>"'`.,;:!?)\]}]/gi;
 
-  function linkify(text) {
+  function safeHref(address) {
+    try {
+      var url = new URL(address);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) { return null; }
+  }
+
+  // A line of text: links become <a> (http and https only), everything else a text node.
+  function inline(text) {
     var fragment = document.createDocumentFragment();
     var last = 0;
-    String(text).replace(LINK, function (match, _group, offset) {
-      fragment.appendChild(document.createTextNode(text.slice(last, offset)));
-      var href = /^(https?:|mailto:)/i.test(match) ? match : "mailto:" + match;
-      fragment.appendChild(el("a", { href: href, target: "_blank", rel: "noopener noreferrer nofollow", text: match }));
-      last = offset + match.length;
-      return match;
-    });
+    var match;
+    LINK.lastIndex = 0;
+    while ((match = LINK.exec(text)) !== null) {
+      var href = safeHref(match[2] || match[0]);
+      if (!href) continue;
+      fragment.appendChild(document.createTextNode(text.slice(last, match.index)));
+      fragment.appendChild(el("a", { href: href, target: "_blank", rel: "noopener noreferrer nofollow",
+        text: match[1] || match[0] }));
+      last = match.index + match[0].length;
+    }
     fragment.appendChild(document.createTextNode(text.slice(last)));
     return fragment;
   }
 
+  function paragraphsOf(text) {
+    return String(text).replace(/\r\n?/g, "\n").split(/\n[ \t]*\n/).map(function (p) {
+      return p.replace(/^\n+|\s+$/g, "");
+    }).filter(function (p) { return p.trim() !== ""; });
+  }
+
+  function isList(paragraph) {
+    return paragraph.split("\n").every(function (line) { return LIST_ITEM.test(line); });
+  }
+
+  // One paragraph: its lines of text as a <p> (line breaks kept), its "- " lines as a <ul>.
+  function block(paragraph, className) {
+    var fragment = document.createDocumentFragment();
+    var p = null;
+    var ul = null;
+    paragraph.split("\n").forEach(function (line) {
+      if (LIST_ITEM.test(line)) {
+        p = null;
+        if (!ul) ul = fragment.appendChild(el("ul"));
+        ul.appendChild(el("li", {}, [inline(line.replace(LIST_ITEM, ""))]));
+      } else {
+        ul = null;
+        if (p) p.appendChild(el("br"));
+        else p = fragment.appendChild(el("p", className ? { class: className } : {}));
+        p.appendChild(inline(line.trim()));
+      }
+    });
+    return fragment;
+  }
+
+  // Where a fold that starts at paragraphs[start] ends: a heading ("What our documents say:", or
+  // "About ... in general, they say:") with the list right after it, as many times as they follow.
+  function foldEnd(paragraphs, start) {
+    var end = start;
+    while (FOLD_HEADINGS.indexOf(paragraphs[end]) >= 0 && end + 1 < paragraphs.length && isList(paragraphs[end + 1])) {
+      end += 2;
+    }
+    return end;
+  }
+
+  function kindOf(paragraph) {
+    if (SOURCES_PREFIXES.some(function (prefix) { return paragraph.indexOf(prefix) === 0; })) return "sources";
+    if (settings.disclaimer && paragraph.replace(/\s+/g, " ") === settings.disclaimer) return "note";
+    return "";
+  }
+
+  function botText(message) {
+    var container = el("div", { class: "text" });
+    var paragraphs = paragraphsOf(message.text || "");
+    var i = 0;
+    while (i < paragraphs.length) {
+      var end = foldEnd(paragraphs, i);
+      if (end > i) {
+        container.appendChild(evidence(message, paragraphs.slice(i, end)));
+        i = end;
+        continue;
+      }
+      var text = paragraphs[i];
+      while (isList(text) && i + 1 < paragraphs.length && isList(paragraphs[i + 1])) text += "\n" + paragraphs[++i];
+      container.appendChild(block(text, kindOf(text)));
+      i += 1;
+    }
+    return container;
+  }
+
+  // The evidence behind a disclosure (<details>: opens with a tap, a click, Enter or Space), closed
+  // by default on narrow screens; the patient's choice is kept with the message.
+  function evidence(message, paragraphs) {
+    var open = typeof message.evidenceOpen === "boolean" ? message.evidenceOpen : !window.matchMedia(NARROW_SCREEN).matches;
+    var body = el("div", { class: "evidence-body" });
+    paragraphs.forEach(function (paragraph, index) {
+      if (index === 0 && paragraph === EVIDENCE_HEADING) return;  // said by the summary
+      body.appendChild(isList(paragraph) ? block(paragraph) : el("p", { class: "subheading", text: paragraph }));
+    });
+    var details = el("details", { class: "evidence" }, [
+      el("summary", { text: EVIDENCE_HEADING.replace(/\s*:\s*$/, "") }), body]);
+    details.open = open;
+    details.addEventListener("toggle", function () {
+      if (typeof message.evidenceOpen === "boolean" || details.open !== open) {
+        message.evidenceOpen = details.open;
+        save();
+      }
+    });
+    return details;
+  }
+
   function render() {
     log.textContent = "";
+    var latest = null;
     state.messages.forEach(function (message, index) {
       var bubble = el("div", { class: "msg " + message.from });
       bubble.appendChild(el("span", { class: "sr-only", text: message.from === "user" ? "You: " : "Assistant: " }));
-      bubble.appendChild(el("span", { class: "text" }, [linkify(message.text || "")]));
+      bubble.appendChild(message.from === "user" ? el("div", { class: "text plain", text: message.text || "" }) : botText(message));
       log.appendChild(bubble);
+      latest = bubble;
       var isLast = index === state.messages.length - 1;
       if (message.buttons && message.buttons.length && isLast) {
         log.appendChild(el("div", { class: "replies", role: "group", "aria-label": "Suggested replies" },
@@ -124,7 +237,15 @@
           })));
       }
     });
+    scrollToLatest(latest);
+  }
+
+  // The newest message in view; a reply taller than the log is shown from its first line.
+  function scrollToLatest(bubble) {
     log.scrollTop = log.scrollHeight;
+    if (bubble && bubble.classList.contains("bot") && bubble.offsetHeight > log.clientHeight) {
+      log.scrollTop = bubble.offsetTop - 8;
+    }
   }
 
   function append(message) {
@@ -187,6 +308,8 @@
     if (!text && attachment && attachment.payload && typeof attachment.payload.src === "string") text = attachment.payload.src;
     if (!text && !buttons.length) return;
     setTyping(false);
+    // The server deleted the conversation ("delete my conversation"): forget it here too.
+    if (message.forgotten === true) state.messages = [];
     append({ from: "bot", text: text, buttons: buttons });
   });
 
