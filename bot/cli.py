@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     facts.add_argument("--kind", required=True, choices=kinds)
     facts.add_argument("--condition")
     facts.add_argument("--pain")
+    term = what.add_parser("term", help="a term the documents explain or use, with its passages (defining first)")
+    term.add_argument("--name", required=True, help="e.g. DMARDs, entheses, MRI")
     what.add_parser("documents", help="the documents in the store")
     return parser
 
@@ -101,6 +103,12 @@ def _query(store, args) -> list:
             _with_evidence({"pain_type": r.pain_type.key, "name": r.pain_type.name}, r.evidence)
             for r in store.pains_for_condition(condition)
         ]
+    if args.what == "term":
+        found = store.resolve_term(args.name)
+        if found is None:
+            return []
+        evidence = store.term_evidence(found)
+        return [{**asdict(found), "defines": [e.text for e in evidence if e.defines], **_with_evidence({}, evidence)}]
     if args.what == "facts":
         return [
             {

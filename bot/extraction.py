@@ -6,10 +6,13 @@ editing those files, not this code.
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import yaml
 from spacy.language import Language
@@ -19,9 +22,13 @@ from spacy.tokens import Doc, Span
 from bot import settings
 from bot.documents import Block, ParsedDocument
 from bot.nlp import make_base_pipeline
-from bot.vocabulary import Vocabulary, load_vocabulary
+from bot.terms import FoundTerm, TermFinder, TermRules, parse_term_rules
+from bot.vocabulary import Vocabulary, condition_key, load_vocabulary
 
 CONDITION, SITE, PAIN_TERM = "CONDITION", "SITE", "PAIN_TERM"
+LEXICON_MODULE = "bot.lexicon"  # the public medical lexicon, used when it is installed
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,6 +47,7 @@ class ExtractedPassage:
     cue_counts: Dict[str, int] = field(default_factory=dict)  # how many cues of each kind it holds
     # what_is: the condition being defined -> True if named in the passage, False if the paragraph's subject
     defined_conditions: Dict[str, bool] = field(default_factory=dict)
+    terms: List[FoundTerm] = field(default_factory=list)  # what the term index learns from it
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class FactRules:
     negation_window: int
     site_window: int
     mention_patterns: Tuple[list, ...] = ()
+    terms: TermRules = field(default_factory=TermRules)
 
 
 def _patterns(value: object, where: str) -> Tuple[list, ...]:
@@ -72,17 +81,19 @@ def load_fact_rules(path: Optional[Path] = None) -> FactRules:
         negation_window=int(negation.get("window", 3)),
         site_window=int(data.get("site_window", 10)),
         mention_patterns=_patterns(data.get("mention_patterns"), "mention_patterns"),
+        terms=parse_term_rules(data.get("terms")),
     )
 
 
 class Extractor:
     """Turns a ParsedDocument into ExtractedPassages (one spaCy pipeline, built once)."""
 
-    def __init__(self, vocabulary: Vocabulary, rules: FactRules):
+    def __init__(self, vocabulary: Vocabulary, rules: FactRules, lexicon: Optional[Callable[[str], Sequence]] = None):
         self.vocabulary = vocabulary
         self.rules = rules
         self.nlp = self._build_pipeline()
         self._groups = {condition.name: condition.group for condition in vocabulary.conditions}
+        self.terms = TermFinder(rules.terms, self._known_condition, _not_terms(vocabulary), lexicon)
         self._pain_words = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self._pain_words.add("PAIN_WORD", list(self.nlp.tokenizer.pipe(vocabulary.pain_words)))
         self._cues = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
@@ -134,7 +145,9 @@ class Extractor:
                 passages.append(self._passage(len(passages), "heading", None, block.text, block.start, block.end))
             elif block.kind == "list_item":
                 passage = self._passage(len(passages), "list_item", _heading(headings), block.text, block.start, block.end)
-                self._analyse(passage, self.nlp(block.text), [h.text for h in headings], subject={})
+                item_doc = self.nlp(block.text)
+                self._analyse(passage, item_doc, [h.text for h in headings], subject={})
+                passage.terms = self.terms.find(item_doc)
                 if lead_in is not None:
                     # "Chronic stress can:" + "- Increase inflammation" is one statement split over lines.
                     lead_in_doc = self.nlp(lead_in.text)
@@ -157,7 +170,9 @@ class Extractor:
                     seen_texts.add(text)
                     start = block.start + sentence.start_char
                     passage = self._passage(len(passages), "sentence", _heading(headings), text, start, start + len(text))
-                    self._analyse(passage, sentence.as_doc(), [h.text for h in headings], subject)
+                    sentence_doc = sentence.as_doc()
+                    self._analyse(passage, sentence_doc, [h.text for h in headings], subject)
+                    passage.terms = self.terms.find(sentence_doc)
                     passages.append(passage)
             previous_kind = block.kind
         return passages
@@ -204,6 +219,13 @@ class Extractor:
                 passage.defined_conditions.setdefault(current, False)
                 passage.kinds.add(self.nlp.vocab.strings[match_id])
                 passage.direct_kinds.add(self.nlp.vocab.strings[match_id])
+
+    def _known_condition(self, span: Span) -> Optional[Tuple[str, str, Optional[str]]]:
+        """A vocabulary condition that is exactly this span: ("condition", name, key)."""
+        entity = next((e for e in span.doc.ents if e.start == span.start and e.end == span.end and e.label_ == CONDITION), None)
+        if entity is None:
+            return None
+        return "condition", entity.ent_id_, condition_key(entity.ent_id_)
 
     def _subjects_named(self, doc: Doc, paragraph_subject: Optional[str]) -> List[str]:
         """Conditions the sentence names as what it is about, in order.
@@ -254,6 +276,12 @@ class Extractor:
         return negated
 
 
+def _not_terms(vocabulary: Vocabulary) -> List[str]:
+    """Never a term on their own: the clinic's ignore list, pain words and one-word body sites."""
+    sites = [s for p in vocabulary.pain_types for s in p.site_spellings() if len(s.split()) == 1]
+    return [*vocabulary.ignore, *vocabulary.pain_words, *sites]
+
+
 def _heading(headings: List[Block]) -> Optional[str]:
     return headings[-1].text if headings else None
 
@@ -276,5 +304,35 @@ def _add(items: List[str], item: str) -> None:
 
 
 @lru_cache(maxsize=2)
-def default_extractor(vocabulary_path: Path, rules_path: Path) -> Extractor:
-    return Extractor(load_vocabulary(vocabulary_path), load_fact_rules(rules_path))
+def default_extractor(vocabulary_path: Path, rules_path: Path, use_lexicon: bool = True) -> Extractor:
+    lexicon = optional_lexicon() if use_lexicon else None
+    return Extractor(load_vocabulary(vocabulary_path), load_fact_rules(rules_path), lexicon)
+
+
+def lexicon_installed() -> bool:
+    return importlib.util.find_spec(LEXICON_MODULE) is not None
+
+
+def optional_lexicon() -> Optional[Callable[[str], Sequence]]:
+    """``subjects(text)`` of the public medical lexicon (bot.lexicon) when it is installed, else None:
+    the store then learns from the documents' own definitions only."""
+    if not lexicon_installed():
+        return None
+    module = importlib.import_module(LEXICON_MODULE)
+    try:
+        return module.default_lexicon().subjects
+    except (getattr(module, "LexiconDataError", ValueError), OSError) as error:
+        log.warning("medical lexicon unavailable (%s): learning from the documents' definitions only", error)
+        return None
+
+
+def lexicon_sources() -> List[Path]:
+    """The files the lexicon is made from (its code and the clinic's data), for the store's fingerprint."""
+    if not lexicon_installed():
+        return []
+    module = importlib.import_module(LEXICON_MODULE)
+    files = [Path(module.__file__)] if getattr(module, "__file__", None) else []
+    folder = module.lexicon_dir() if hasattr(module, "lexicon_dir") else None
+    if folder is not None and Path(folder).is_dir():
+        files += sorted(Path(folder).glob("*.yml"))
+    return files

@@ -159,6 +159,65 @@ class Fact(Base):
     )
 
 
+class Term(Base):
+    """A name the documents explain or use ("DMARDs", "entheses"): the term index, built from the
+    documents at build time (bot/terms.py) and rebuilt with them."""
+
+    __tablename__ = "terms"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(200), nullable=False, unique=True)  # stable: from its best name (vocabulary.term_key)
+    name = Column(String(200), nullable=False)  # as the best passage writes it
+    kind = Column(String(20), nullable=False)  # condition | drug | procedure | symptom | body_part | term
+    condition_id = Column(Integer, ForeignKey("conditions.id", ondelete="CASCADE"))  # when it names a known condition
+
+    condition: Optional[Condition] = relationship("Condition")
+    aliases: List["TermAlias"] = relationship("TermAlias", back_populates="term", cascade="all, delete-orphan")
+    occurrences: List["TermOccurrence"] = relationship("TermOccurrence", back_populates="term", cascade="all, delete-orphan")
+
+
+class TermAlias(Base):
+    """A spelling of a term, learned from the passage that uses it (gone with its document)."""
+
+    __tablename__ = "term_aliases"
+
+    id = Column(Integer, primary_key=True)
+    term_id = Column(Integer, ForeignKey("terms.id", ondelete="CASCADE"), nullable=False)
+    passage_id = Column(Integer, ForeignKey("passages.id", ondelete="CASCADE"), nullable=False)
+    alias = Column(String(200), nullable=False)  # as written
+    normalized = Column(String(200), nullable=False)  # vocabulary.normalize
+    match_key = Column(String(200), nullable=False)  # vocabulary.match_key: plurals and spellings of one word agree
+
+    term: Term = relationship("Term", back_populates="aliases")
+    passage: Passage = relationship("Passage")
+
+    __table_args__ = (
+        UniqueConstraint("term_id", "passage_id", "normalized"),
+        Index("ix_term_aliases_normalized", "normalized"),
+        Index("ix_term_aliases_match_key", "match_key"),
+    )
+
+
+class TermOccurrence(Base):
+    """A passage that defines (``strength`` > 0) or mentions a term (once per passage: the strongest)."""
+
+    __tablename__ = "term_occurrences"
+
+    id = Column(Integer, primary_key=True)
+    term_id = Column(Integer, ForeignKey("terms.id", ondelete="CASCADE"), nullable=False)
+    passage_id = Column(Integer, ForeignKey("passages.id", ondelete="CASCADE"), nullable=False)
+    rule = Column(String(20), nullable=False)  # definition | abbreviation | mention (bot.terms.STRENGTH)
+    strength = Column(Integer, nullable=False)
+    surface = Column(String(200), nullable=False)  # the words in the passage
+    start = Column(Integer, nullable=False)  # offsets in the passage text
+    end = Column(Integer, nullable=False)
+
+    term: Term = relationship("Term", back_populates="occurrences")
+    passage: Passage = relationship("Passage")
+
+    __table_args__ = (UniqueConstraint("term_id", "passage_id"), Index("ix_term_occurrences_term", "term_id"))
+
+
 class StoreMeta(Base):
     """Build bookkeeping, e.g. the fingerprint of the vocabulary and rules the rows were made with."""
 

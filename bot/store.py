@@ -6,7 +6,8 @@ document it comes from, so no caller ever holds a session or invents a fact.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -15,10 +16,25 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload
 
 from bot.db import engine_for, session_factory
-from bot.models import Condition, ConditionAlias, ConditionPainLink, Document, Fact, Passage, PainType, PainTypeAlias
-from bot.vocabulary import normalize
+from bot.models import (
+    Condition,
+    ConditionAlias,
+    ConditionPainLink,
+    Document,
+    Fact,
+    Passage,
+    PainType,
+    PainTypeAlias,
+    Term,
+    TermAlias,
+    TermOccurrence,
+)
+from bot.vocabulary import match_key, normalize
 
 FUZZY_CUTOFF = 0.84  # "rhuematoid arthritis" -> rheumatoid arthritis, but "gut" is not "gout"
+TERM_FUZZY_MIN_LENGTH = 8  # near misses of a term only for long words: "autoantibodys", never "MRI" for "MRA"
+_ARTICLE = re.compile(r"^(?:the|a|an) ")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
 class StoreNotBuilt(RuntimeError):
@@ -35,6 +51,7 @@ class Evidence:
     start: int
     end: int
     explicit: bool  # the passage names the condition itself (not only the paragraph's subject)
+    defines: bool = False  # term evidence: the passage explains the term (not only uses it)
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,24 @@ class ConditionRef:
 class PainTypeRef:
     key: str
     name: str
+
+
+@dataclass(frozen=True)
+class TermRef:
+    """A name the documents explain or use (the term index): "DMARDs", "entheses", "lupus"."""
+
+    key: str  # stable across builds: what term_evidence takes
+    name: str  # as the documents write it (a known condition: its canonical name)
+    kind: str  # condition | drug | procedure | symptom | body_part | term
+    condition: Optional[str] = None  # the ConditionRef key when the term is a known condition
+
+
+@dataclass(frozen=True)
+class _TermIndex:
+    by_name: Dict[str, Tuple[TermRef, str]]  # normalized spelling -> (term, the spelling as written)
+    by_match: Dict[str, Tuple[TermRef, str]]  # vocabulary.match_key -> (term, the spelling as written)
+    lower_words: frozenset  # words the documents write in lower case ("as"): their capitalised aliases need the case
+    longest: int  # words in the longest spelling
 
 
 @dataclass(frozen=True)
@@ -77,6 +112,7 @@ class ConditionStore:
         self._engine = engine
         self._sessions = None
         self._alias_cache: Dict[type, Dict[str, int]] = {}
+        self._term_index: Optional[_TermIndex] = None
 
     @property
     def engine(self) -> Engine:
@@ -150,6 +186,82 @@ class ConditionStore:
                 counts[(key, name)] = counts.get((key, name), 0) + 1
             ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
             return [PainTypeRef(key, name) for (key, name), _ in ranked]
+
+    # -- terms ----------------------------------------------------------------------------------
+    def resolve_term(self, text: Optional[str]) -> Optional[TermRef]:
+        """The term a name stands for: its exact spelling or an alias ("DMARD", "the entheses"), the
+        same word in another number or ending ("enthesis"), or, for long words only, a near miss
+        ("autoantibodys"). None when the documents neither explain nor use it."""
+        if not text or not text.strip():
+            return None
+        index = self._terms()
+        key = _ARTICLE.sub("", normalize(text))
+        hit = index.by_name.get(key) or index.by_match.get(match_key(key))
+        if hit is not None:
+            term, written = hit
+            if _needs_case(written, index.lower_words) and text.strip() != written:
+                return None  # "as" is not "AS"
+            return term
+        if len(key) >= TERM_FUZZY_MIN_LENGTH:
+            long_names = [name for name in index.by_name if len(name) >= TERM_FUZZY_MIN_LENGTH]
+            close = difflib.get_close_matches(key, long_names, n=1, cutoff=FUZZY_CUTOFF)
+            if close:
+                return index.by_name[close[0]][0]
+        return None
+
+    def term_evidence(self, term: TermRef) -> Tuple[Evidence, ...]:
+        """The passages that explain the term (``defines``), then those that use it, each once."""
+        if not isinstance(term, TermRef):
+            raise TypeError(f"expected a TermRef (resolve_term or terms_in give one), got {term!r}")
+        with self._session() as session:
+            occurrences = session.scalars(
+                select(TermOccurrence)
+                .options(joinedload(TermOccurrence.passage).joinedload(Passage.document))
+                .join(Term, Term.id == TermOccurrence.term_id)
+                .join(Passage, Passage.id == TermOccurrence.passage_id)
+                .join(Document, Document.id == Passage.document_id)
+                .where(Term.key == term.key)
+                .order_by(TermOccurrence.strength.desc(), Document.path, Passage.ordinal)
+            ).all()
+            return tuple(
+                replace(_evidence(o.passage, True), defines=o.strength > 0) for o in occurrences
+            )
+
+    def terms_in(self, text: Optional[str]) -> List[TermRef]:
+        """The terms the store knows that a message names, longest first, each once. A short
+        abbreviation that is also an ordinary word ("AS", "MS") counts only in its own capitals."""
+        if not text or not text.strip():
+            return []
+        index = self._terms()
+        words = _WORD.findall(text)
+        keys = [normalize(word) for word in words]
+        found: List[Tuple[int, int, TermRef]] = []
+        used: set = set()
+        for size in range(min(index.longest, len(words)), 0, -1):
+            for start in range(len(words) - size + 1):
+                if used.intersection(range(start, start + size)):
+                    continue
+                key = " ".join(k for k in keys[start : start + size] if k)
+                hit = index.by_name.get(key) or index.by_match.get(match_key(key))
+                if hit is None:
+                    continue
+                term, written = hit
+                if _needs_case(written, index.lower_words) and " ".join(words[start : start + size]) != written:
+                    continue
+                used.update(range(start, start + size))
+                found.append((size, start, term))
+        out: List[TermRef] = []
+        for _, _, term in sorted(found, key=lambda f: (-f[0], f[1])):
+            if term not in out:
+                out.append(term)
+        return out
+
+    def _terms(self) -> _TermIndex:
+        """The term spellings, read once per store (they change only with a rebuild)."""
+        if self._term_index is None:
+            with self._session() as session:
+                self._term_index = _read_term_index(session)
+        return self._term_index
 
     # -- statements (references in, never free text: resolve_* are the only text entry points) ----
     def conditions_for_pain(self, pain: PainTypeRef) -> List[ConditionForPain]:
@@ -263,6 +375,39 @@ def _lookup(index: Dict[str, int], text: str) -> Optional[int]:
     padded = f" {key} "
     inside = [alias for alias in index if len(alias) >= 3 and f" {alias} " in padded]
     return index[max(inside, key=len)] if inside else None
+
+
+def _read_term_index(session: Session) -> _TermIndex:
+    rows = session.execute(
+        select(TermAlias.normalized, TermAlias.match_key, TermAlias.alias, Term.key, Term.name, Term.kind, Condition.key)
+        .join(Term, Term.id == TermAlias.term_id)
+        .outerjoin(Condition, Condition.id == Term.condition_id)
+        .order_by(Term.key, TermAlias.id)
+    ).all()
+    votes: Dict[Tuple[str, str], Dict[TermRef, int]] = {}
+    written: Dict[Tuple[TermRef, str], str] = {}
+    for normalized, loose, alias, key, name, kind, condition in rows:
+        ref = TermRef(key, name, kind, condition)
+        for table, spelling in (("name", normalized), ("match", loose)):
+            counts = votes.setdefault((table, spelling), {})
+            counts[ref] = counts.get(ref, 0) + 1
+        written.setdefault((ref, normalized), alias)
+        written.setdefault((ref, loose), alias)
+    by_name: Dict[str, Tuple[TermRef, str]] = {}
+    by_match: Dict[str, Tuple[TermRef, str]] = {}
+    for (table, spelling), counts in votes.items():
+        ref = max(counts, key=lambda r: (counts[r], r.condition is not None, r.key))  # most passages write it so
+        (by_name if table == "name" else by_match)[spelling] = (ref, written[(ref, spelling)])
+    lower_words = frozenset(
+        word for (text,) in session.execute(select(Passage.text)) for word in _WORD.findall(text) if word.islower()
+    )
+    longest = max((len(spelling.split()) for spelling in by_name), default=0)
+    return _TermIndex(by_name, by_match, lower_words, longest)
+
+
+def _needs_case(written: str, lower_words: frozenset) -> bool:
+    """An abbreviation written in capitals ("AS") whose lower case the documents use as a word ("as")."""
+    return sum(ch.isupper() for ch in written) >= 2 and written.lower() in lower_words
 
 
 def _condition_ref(condition: Condition) -> ConditionRef:

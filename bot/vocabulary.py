@@ -26,6 +26,27 @@ def normalize(text: str) -> str:
 
 def condition_key(name: str) -> str:
     """A condition's stable key: its canonical name as a slug ("sjogren's syndrome" -> "sjogrens-syndrome")."""
+    return term_key(name)
+
+
+def match_key(text: str) -> str:
+    """A looser lookup key: each word of ``normalize(text)`` without its plural or Latin/Greek ending,
+    so "entheses" and "enthesis", "DMARD" and "DMARDs", "therapies" and "therapy" agree."""
+    return " ".join(_stem(word) for word in normalize(text).split())
+
+
+def _stem(word: str) -> str:
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    stripped = word.rstrip("aeiouy")
+    return stripped if len(stripped) >= 3 else word
+
+
+def term_key(name: str) -> str:
+    """A term's stable key: its name as a slug ("disease-modifying antirheumatic drugs" ->
+    "disease-modifying-antirheumatic-drugs")."""
     return normalize(name).replace(" ", "-")
 
 
@@ -86,6 +107,7 @@ class Vocabulary:
     conditions: Tuple[ConditionTerm, ...]
     pain_types: Tuple[PainTypeTerm, ...]
     pain_words: Tuple[str, ...]
+    ignore: Tuple[str, ...] = ()  # never learned from a document as a condition, pain site or term
     source: Optional[Path] = field(default=None, compare=False)
 
 
@@ -139,6 +161,7 @@ def parse_vocabulary(data: dict, source: Optional[Path] = None) -> Vocabulary:
         conditions=tuple(conditions),
         pain_types=tuple(pain_types),
         pain_words=_strings(data.get("pain_words"), "pain_words"),
+        ignore=tuple(w.lower() for w in _strings(data.get("ignore"), "ignore")),
         source=source,
     )
     _check_unambiguous(vocabulary)

@@ -40,6 +40,14 @@ def test_query_pains_and_facts(cli):
     assert facts and all(f["kind"] == "treatment" and f["pain_type"] == "bone" for f in facts)
 
 
+def test_query_a_term_prints_its_defining_passage_first(cli):
+    rows = json.loads(cli("query", "term", "--name", "enthesis").stdout)
+    assert rows[0]["name"] == "entheses"
+    assert rows[0]["evidence"].startswith("The inflammatory process in AS involves the entheses—the sites where")
+    assert rows[0]["defines"] == [rows[0]["evidence"]]
+    assert json.loads(cli("query", "term", "--name", "no such thing").stdout) == []
+
+
 def test_help_lists_the_fact_kinds(cli):
     result = cli("query", "facts", "--help")
     for kind in ("treatment", "diagnosis_difficulty", "stress", "when_to_see_doctor", "what_is"):

@@ -1,0 +1,421 @@
+"""Terms the documents explain or use, found by rules while the store is built (the term index).
+
+A term is a name a patient may ask about ("What are DMARDs?", "what is an enthesis?"): a condition, a
+drug, a test, a body structure, any technical word. Nothing here lists terms: they come from
+
+* **definitions** in the passage itself, which make the passage the term's explanation:
+  an abbreviation after its long form, "disease-modifying antirheumatic drugs (DMARDs)" (the
+  Schwartz & Hearst 2003 algorithm); a dash or comma apposition, "the entheses—the sites where
+  ligaments and tendons attach to bone—"; a copula at the start of a sentence, "X is a chronic
+  inflammatory disease", "X are conditions where ..."; naming, "known as X", "called X";
+* **mentions**: the conditions of the vocabulary (the extractor's entities), names the public medical
+  lexicon recognises (``bot.lexicon``, when it is installed), acronyms ("MRI"), and words shaped like
+  medical terms (Greek and Latin combining forms, ``data/fact_rules.yml`` ``terms.word_patterns``),
+  with the word they describe ("sacroiliac joints", "psychosomatic pain").
+
+The cues and shapes are data (``data/fact_rules.yml``, section ``terms``); the clinic's ignore list is
+in ``data/vocabulary.yml``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+
+from spacy.tokens import Doc, Span
+
+#: How much a passage explains a term: ranks the term's passages (higher first).
+STRENGTH = {"definition": 3, "abbreviation": 2, "mention": 0}
+LEXICON_KINDS = ("condition", "drug", "procedure", "symptom", "body_part")
+_DASHES = {"—", "–", "--"}
+_ACRONYM = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Z][A-Za-z0-9]*[A-Z0-9][a-z]?$")  # MRI, DMARDs, PsA, SLE
+
+
+@dataclass(frozen=True)
+class FoundTerm:
+    """One term in one passage."""
+
+    surface: str  # as the passage writes it ("entheses", or the long form of an abbreviation)
+    kind: str  # condition | drug | procedure | symptom | body_part | term
+    spellings: Tuple[str, ...]  # every name it goes by here (surface, abbreviation, canonical name)
+    rule: str  # definition | abbreviation | mention
+    start: int  # character offsets in the passage text
+    end: int
+    key: Optional[str] = None  # a fixed key (a vocabulary condition's key), else derived from the name
+
+    @property
+    def defines(self) -> bool:
+        return self.rule != "mention"
+
+    @property
+    def strength(self) -> int:
+        return STRENGTH[self.rule]
+
+
+@dataclass(frozen=True)
+class TermRules:
+    word_patterns: Tuple[re.Pattern, ...] = ()
+    modifier_endings: Tuple[str, ...] = ()
+    skip_endings: Tuple[str, ...] = ()
+    categories: FrozenSet[str] = frozenset()
+    apposition_openers: FrozenSet[str] = frozenset()
+    naming_cues: Tuple[Tuple[str, ...], ...] = ()
+    relatives: FrozenSet[str] = frozenset()
+    max_words: int = 5
+
+
+def parse_term_rules(data: Optional[dict]) -> TermRules:
+    """The ``terms`` section of the fact rules."""
+    data = data or {}
+    if not isinstance(data, dict):
+        raise ValueError("terms: expected a mapping")
+    try:
+        patterns = tuple(re.compile(p) for p in data.get("word_patterns", []))
+    except re.error as error:
+        raise ValueError(f"terms.word_patterns: {error}") from error
+    return TermRules(
+        word_patterns=patterns,
+        modifier_endings=tuple(data.get("modifier_endings", [])),
+        skip_endings=tuple(w.lower() for w in data.get("skip_endings", [])),
+        categories=frozenset(w.lower() for w in data.get("categories", [])),
+        apposition_openers=frozenset(w.lower() for w in data.get("apposition_openers", [])),
+        naming_cues=tuple(tuple(cue.lower().split()) for cue in data.get("naming_cues", [])),
+        relatives=frozenset(w.lower() for w in data.get("relatives", [])),
+        max_words=int(data.get("max_words", 5)),
+    )
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A word, hyphenated words kept together ("anti-inflammatory"), or one punctuation mark."""
+
+    start: int  # token indices
+    end: int
+    text: str
+
+    @property
+    def is_word(self) -> bool:
+        return self.text[:1].isalnum()
+
+
+class TermFinder:
+    """Finds the terms of a passage. ``known(span)`` gives (kind, canonical name, key) for a span the
+    extractor recognised (a vocabulary condition) or None; ``lexicon(text)`` gives the lexicon's
+    subjects of a text (or is None when the lexicon is not installed)."""
+
+    def __init__(
+        self,
+        rules: TermRules,
+        known: Callable[[Span], Optional[Tuple[str, str, Optional[str]]]],
+        not_terms: Iterable[str] = (),
+        lexicon: Optional[Callable[[str], Sequence]] = None,
+    ):
+        self.rules = rules
+        self.known = known
+        self.not_terms = frozenset(word.lower() for word in not_terms)
+        self.lexicon = lexicon
+
+    def find(self, doc: Doc) -> List[FoundTerm]:
+        units = _units(doc)
+        lexicon = self._lexicon_spans(doc)
+        definitions = [
+            *self._abbreviations(doc, units, lexicon),
+            *self._appositions(doc, units, lexicon),
+            *self._copulas(doc, units, lexicon),
+            *self._namings(doc, units, lexicon),
+        ]
+        mentions = self._mentions(doc, units, lexicon)
+        found: List[FoundTerm] = []
+        taken: List[Tuple[int, int]] = []
+        for term in sorted(definitions, key=lambda t: -t.strength):  # each definition once; a mention of the same words is dropped
+            if not any(term.start == s and term.end == e for s, e in taken):
+                found.append(term)
+                taken.append((term.start, term.end))
+        for term in sorted(mentions, key=lambda t: (-(t.end - t.start), t.start)):
+            if all(term.end <= s or term.start >= e for s, e in taken):
+                found.append(term)
+                taken.append((term.start, term.end))
+        return sorted(found, key=lambda t: (t.start, -t.end))
+
+    # -- what a span is ---------------------------------------------------------------------------
+    def _lexicon_spans(self, doc: Doc) -> Dict[Tuple[int, int], Tuple[str, str]]:
+        """(first token, end token) -> (kind, name) for the lexicon's subjects in the passage."""
+        if self.lexicon is None:
+            return {}
+        out: Dict[Tuple[int, int], Tuple[str, str]] = {}
+        for subject in self.lexicon(doc.text):
+            if subject.kind not in LEXICON_KINDS:
+                continue
+            span = doc.char_span(subject.start, subject.end, alignment_mode="expand")
+            if span is not None and not _proper_name(span):
+                out[(span.start, span.end)] = (subject.kind, _strip_article(subject.name))
+        return out
+
+    def _describe(self, doc: Doc, start: int, end: int, lexicon) -> Tuple[Optional[str], Tuple[str, ...], Optional[str]]:
+        """(kind, extra spellings, fixed key) of a span: a vocabulary condition, a lexicon name, or a
+        term shaped like one (kind None when nothing recognises it)."""
+        span = doc[start:end]
+        known = self.known(span)
+        if known is not None:
+            kind, name, key = known
+            return kind, (name,), key
+        if (start, end) in lexicon:
+            kind, name = lexicon[(start, end)]
+            return kind, (name,), None
+        text = span.text
+        if _ACRONYM.match(text) or all(self._termlike(unit.text) for unit in _units(span.as_doc()) if unit.is_word):
+            return "term", (), None
+        return None, (), None
+
+    def _termlike(self, word: str) -> bool:
+        lowered = word.lower()
+        if lowered.endswith(self.rules.skip_endings):
+            return False
+        return any(pattern.search(lowered) for pattern in self.rules.word_patterns)
+
+    def _acceptable(self, text: str) -> bool:
+        lowered = " ".join(text.lower().split())
+        return bool(lowered) and lowered not in self.not_terms and len(lowered) >= 2 and any(ch.isalpha() for ch in lowered)
+
+    def _term(self, doc: Doc, start: int, end: int, rule: str, lexicon, kind: Optional[str] = None,
+              spellings: Sequence[str] = ()) -> Optional[FoundTerm]:
+        span = doc[start:end]
+        text = span.text.strip()
+        if not self._acceptable(text):
+            return None
+        described, extra, key = self._describe(doc, start, end, lexicon)
+        kind = described if described not in (None, "term") else (kind or described or "term")
+        names = tuple(dict.fromkeys([text, *spellings, *extra]))
+        return FoundTerm(text, kind, names, rule, span.start_char, span.end_char, key)
+
+    # -- definitions ------------------------------------------------------------------------------
+    def _abbreviations(self, doc: Doc, units: List[_Unit], lexicon) -> Iterable[FoundTerm]:
+        """'<long form> (<ABBR>)': the long form whose letters spell the abbreviation."""
+        for i, token in enumerate(doc):
+            if token.text != "(":
+                continue
+            close = next((j for j in range(i + 1, min(i + 4, len(doc))) if doc[j].text == ")"), None)
+            if close is None or close == i + 1:
+                continue
+            short = doc[i + 1 : close].text
+            if not (2 <= len(short) <= 10 and short[0].isalnum() and any(ch.isupper() for ch in short)):
+                continue
+            before = [u for u in units if u.end <= i]
+            cut = max((k + 1 for k, u in enumerate(before) if not u.is_word), default=0)
+            window = before[cut:][-min(len(short) + 5, 2 * len(short)):]
+            long_start = _long_form_start(short, window)
+            if long_start is None:
+                continue
+            described = self._term(doc, long_start, i, "abbreviation", lexicon, spellings=(short,))
+            if described is not None:
+                short_kind, _, _ = self._describe(doc, i + 1, close, lexicon)
+                if described.kind == "term" and short_kind not in (None, "term"):
+                    described = FoundTerm(described.surface, short_kind, described.spellings, described.rule,
+                                          described.start, described.end, described.key)
+                yield described
+
+    def _appositions(self, doc: Doc, units: List[_Unit], lexicon) -> Iterable[FoundTerm]:
+        """'X—the sites where ...—' and 'X, a ... that ...,': X is what the passage explains."""
+        for index, unit in enumerate(units):
+            if index == 0 or index + 1 >= len(units):
+                continue
+            after = units[index + 1].text.lower()
+            if after not in self.rules.apposition_openers:
+                continue
+            if unit.text in _DASHES:
+                pass
+            elif unit.text == ",":
+                rest = [u.text.lower() for u in units[index + 2 : index + 10]]
+                ends = next((k for k, word in enumerate(rest) if word in {",", ".", ";", "—", "–"}), len(rest))
+                clause = rest[:ends]
+                if not (set(clause) & self.rules.relatives or set(clause) & self.rules.categories):
+                    continue
+            else:
+                continue
+            left = self._left_phrase(doc, units, index, lexicon, require_known=unit.text == ",")
+            if left is not None:
+                term = self._term(doc, left[0], left[1], "definition", lexicon)
+                if term is not None:
+                    yield term
+
+    def _copulas(self, doc: Doc, units: List[_Unit], lexicon) -> Iterable[FoundTerm]:
+        """'X is a ...' / 'X are conditions where ...' at the start of the sentence."""
+        words = [u for u in units if u.text not in {"(", ")"}]
+        first = 1 if words and words[0].text.lower() in {"the", "a", "an"} else 0
+        copula = next((k for k, u in enumerate(words[: self.rules.max_words + 3]) if u.text.lower() in {"is", "are"}), None)
+        if copula is None or copula <= first:
+            return
+        subject = [u for u in words[first:copula] if not _inside_brackets(doc, u)]
+        if not subject or len(subject) > self.rules.max_words or any(doc[u.start].is_stop and not _ACRONYM.match(u.text) for u in subject):
+            return
+        if any(not u.is_word for u in subject):
+            return
+        complement = [u.text.lower() for u in words[copula + 1 : copula + 9]]
+        if not complement:
+            return
+        categorical = bool(set(complement[:7]) & self.rules.categories)
+        relative = bool(set(complement[1:3]) & self.rules.relatives)
+        if not (complement[0] in {"a", "an", "one"} or categorical or relative):
+            return
+        start, end = subject[0].start, subject[-1].end
+        kind, _, _ = self._describe(doc, start, end, lexicon)
+        if kind is None and not categorical:
+            return
+        term = self._term(doc, start, end, "definition", lexicon)
+        if term is not None:
+            yield term
+
+    def _namings(self, doc: Doc, units: List[_Unit], lexicon) -> Iterable[FoundTerm]:
+        """'known as X', 'called X' (and 'Y, also known as X': Y is another name for X)."""
+        lowered = [u.text.lower() for u in units]
+        for cue in self.rules.naming_cues:
+            n = len(cue)
+            for index in range(len(units) - n):
+                if tuple(lowered[index : index + n]) != cue:
+                    continue
+                right = units[index + n : index + n + self.rules.max_words]
+                taken: List[_Unit] = []
+                for unit in right:
+                    if not unit.is_word or (doc[unit.start].is_stop and not _ACRONYM.match(unit.text)):
+                        break
+                    taken.append(unit)
+                if not taken:
+                    continue
+                spellings: Tuple[str, ...] = ()
+                if index >= 1 and lowered[index - 1] == ",":
+                    left = self._left_phrase(doc, units, index - 1, lexicon, require_known=False)
+                    if left is not None:
+                        spellings = (doc[left[0] : left[1]].text,)
+                term = self._term(doc, taken[0].start, taken[-1].end, "definition", lexicon, spellings=spellings)
+                if term is not None:
+                    yield term
+
+    def _left_phrase(self, doc: Doc, units: List[_Unit], index: int, lexicon, require_known: bool) -> Optional[Tuple[int, int]]:
+        """The words just before ``units[index]``: no stop words, at most ``max_words``, starting at
+        the first word something recognises (so "stimulates osteoclast activity" gives
+        "osteoclast activity"); a bracketed abbreviation right before is skipped."""
+        k = index - 1
+        if k >= 0 and units[k].text == ")":
+            while k >= 0 and units[k].text != "(":
+                k -= 1
+            k -= 1
+        phrase: List[_Unit] = []
+        while k >= 0 and len(phrase) < self.rules.max_words:
+            unit = units[k]
+            if not unit.is_word or (doc[unit.start].is_stop and not _ACRONYM.match(unit.text)):
+                break
+            phrase.insert(0, unit)
+            k -= 1
+        for first in range(len(phrase)):
+            start, end = phrase[first].start, phrase[-1].end
+            kind, _, _ = self._describe(doc, start, end, lexicon)
+            if kind is not None or self._termlike(phrase[first].text) or (first == len(phrase) - 1 and not require_known):
+                # the describing words right before it belong to it: "plantar fascia", not "fascia"
+                while first > 0 and phrase[first - 1].text.lower().endswith(self.rules.modifier_endings):
+                    first -= 1
+                return phrase[first].start, end
+        return None
+
+    # -- mentions ---------------------------------------------------------------------------------
+    def _mentions(self, doc: Doc, units: List[_Unit], lexicon) -> List[FoundTerm]:
+        found: List[FoundTerm] = []
+        for ent in doc.ents:
+            known = self.known(ent)
+            if known is not None:
+                term = self._term(doc, ent.start, ent.end, "mention", lexicon)
+                if term is not None:
+                    found.append(term)
+        for (start, end), (kind, name) in lexicon.items():
+            term = self._term(doc, start, end, "mention", lexicon, kind=kind)
+            if term is not None:
+                found.append(term)
+        for index, unit in enumerate(units):
+            if not unit.is_word:
+                continue
+            if _ACRONYM.match(unit.text) and not doc.text.isupper():
+                term = self._term(doc, unit.start, unit.end, "mention", lexicon)
+            elif self._termlike(unit.text):
+                end = unit.end
+                following = units[index + 1] if index + 1 < len(units) else None
+                if (
+                    following is not None
+                    and following.is_word
+                    and unit.text.lower().endswith(self.rules.modifier_endings)
+                    and not doc[following.start].is_stop
+                    and doc[unit.end - 1].whitespace_
+                ):
+                    end = following.end
+                term = self._term(doc, unit.start, end, "mention", lexicon)
+            else:
+                continue
+            if term is not None:
+                found.append(term)
+        return found
+
+
+def _units(doc: Doc) -> List[_Unit]:
+    units: List[_Unit] = []
+    i = 0
+    while i < len(doc):
+        j = i + 1
+        if doc[i].text[:1].isalnum():
+            while j < len(doc) and not doc[j - 1].whitespace_:
+                if doc[j].text == "-" and not doc[j].whitespace_ and j + 1 < len(doc) and doc[j + 1].text[:1].isalnum():
+                    j += 2
+                elif doc[j].text in ("'s", "’s"):
+                    j += 1
+                else:
+                    break
+        units.append(_Unit(i, j, doc[i:j].text))
+        i = j
+    return units
+
+
+def _inside_brackets(doc: Doc, unit: _Unit) -> bool:
+    opened = 0
+    for token in doc[: unit.start]:
+        opened += token.text == "("
+        opened -= token.text == ")"
+    return opened > 0
+
+
+def _proper_name(span: Span) -> bool:
+    """Capitalised words inside a sentence ("the Pain Medicine website") name something, not a term."""
+    words = [t for t in span if t.is_alpha]
+    return bool(words) and span.start > 0 and all(t.text[:1].isupper() and not t.is_upper for t in words)
+
+
+def _strip_article(name: str) -> str:
+    return re.sub(r"^(?:the|a|an)\s+", "", name.strip(), flags=re.I)
+
+
+def _long_form_start(short: str, window: List[_Unit]) -> Optional[int]:
+    """Schwartz & Hearst: walk the abbreviation's letters from the end, finding each in the words
+    before it (the first letter must start a word); the long form starts at the word of the first."""
+    if not window:
+        return None
+    text = " ".join(u.text for u in window)
+    offsets = []  # character offset of each unit in ``text``
+    position = 0
+    for unit in window:
+        offsets.append(position)
+        position += len(unit.text) + 1
+    s_index, l_index = len(short) - 1, len(text) - 1
+    while s_index >= 0:
+        ch = short[s_index].lower()
+        if not ch.isalnum():
+            s_index -= 1
+            continue
+        while l_index >= 0 and (
+            text[l_index].lower() != ch or (s_index == 0 and l_index > 0 and text[l_index - 1].isalnum())
+        ):
+            l_index -= 1
+        if l_index < 0:
+            return None
+        s_index -= 1
+        l_index -= 1
+    start_char = text.rfind(" ", 0, l_index + 1) + 1
+    unit_index = max(k for k, offset in enumerate(offsets) if offset <= start_char)
+    if len(window) - unit_index > min(len(short) + 5, 2 * len(short)):
+        return None
+    return window[unit_index].start
