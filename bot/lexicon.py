@@ -62,7 +62,7 @@ import os
 import pickle
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
@@ -80,13 +80,15 @@ __all__ = ["Subject", "MedicalLexicon", "default_lexicon", "build_lexicon", "loa
 
 KINDS = ("condition", "drug", "procedure", "symptom", "body_part")
 #: In priority order: when two sources name the same words, the first one's name and kind win.
-SOURCES = ("vocabulary", "lay", "icd10cm", "drugs")
+#: "forms" (medical word endings and compounds, ``forms.yml``) is applied while matching, last.
+SOURCES = ("vocabulary", "lay", "icd10cm", "drugs", "forms")
 #: Only this many characters of a message are read (a typical question has under 300).
 MAX_CHARS = 5000
 
 _ICD_PACKAGE = "simple_icd_10_cm"
 _DRUG_PACKAGE = "drug_named_entity_recognition"
 _HTML_TAG = re.compile(r"<[^<>]{0,200}>")
+_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,52 @@ class LexiconDataError(ValueError):
     """A lexicon data file is malformed."""
 
 
+@dataclass(frozen=True)
+class Forms:
+    """The shape of medical words (``forms.yml``): endings and compound heads."""
+
+    endings: Tuple[Tuple[str, ...], ...] = ()  # per kind, in the order of ``ending_kinds``
+    ending_kinds: Tuple[str, ...] = ()
+    not_words: frozenset = frozenset()
+    min_length: int = 7
+    heads: Dict[str, str] = field(default_factory=dict)  # head noun -> kind
+    max_modifiers: int = 3
+    not_modifiers: frozenset = frozenset()
+
+    def ending_kind(self, word: str) -> Optional[str]:
+        if len(word) < self.min_length or word in self.not_words or not word.isalpha():
+            return None
+        for kind, endings in zip(self.ending_kinds, self.endings):
+            if word.endswith(endings):
+                return kind
+        return None
+
+
+def load_forms(path: Path) -> Forms:
+    data = _read_yaml(path)
+    kinds: List[str] = []
+    endings: List[Tuple[str, ...]] = []
+    for i, raw in enumerate(data.get("endings") or []):
+        if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
+            raise LexiconDataError(f"{path.name}: endings[{i}] needs a kind (one of {', '.join(KINDS)})")
+        kinds.append(raw["kind"])
+        endings.append(tuple(e.lower() for e in _string_list(raw.get("endings"), f"{path.name}: endings[{i}]")))
+    heads: Dict[str, str] = {}
+    for kind, words in (data.get("compound_heads") or {}).items():
+        if kind not in KINDS:
+            raise LexiconDataError(f"{path.name}: compound_heads: unknown kind {kind!r}")
+        heads.update({w.lower(): kind for w in _string_list(words, f"{path.name}: compound_heads.{kind}")})
+    return Forms(
+        endings=tuple(endings),
+        ending_kinds=tuple(kinds),
+        not_words=frozenset(w.lower() for w in _string_list(data.get("not_words"), path.name)),
+        min_length=int(data.get("min_length", 7)),
+        heads=heads,
+        max_modifiers=int(data.get("max_modifiers", 3)),
+        not_modifiers=frozenset(w.lower() for w in _string_list(data.get("not_modifiers"), path.name)),
+    )
+
+
 def lexicon_dir() -> Path:
     """The clinic's lexicon data: ``LEXICON_DIR``, else ``data/lexicon/`` (read on each call)."""
     return Path(os.environ.get("LEXICON_DIR", settings.PROJECT_ROOT / "data" / "lexicon"))
@@ -125,8 +173,9 @@ def lexicon_dir() -> Path:
 class MedicalLexicon:
     """Finds the medical subjects a message names (see the module docstring)."""
 
-    def __init__(self, terms: Iterable[Term], nlp: Optional[Language] = None):
+    def __init__(self, terms: Iterable[Term], nlp: Optional[Language] = None, forms: Optional[Forms] = None):
         self.nlp = nlp or make_base_pipeline()
+        self.forms = forms or Forms()
         self._rank = {source: i for i, source in enumerate(SOURCES)}
         self._lower = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self._exact = PhraseMatcher(self.nlp.vocab, attr="ORTH")
@@ -135,9 +184,11 @@ class MedicalLexicon:
         pending: Dict[Tuple[bool, str], List[Term]] = {}
         for term in sorted(terms, key=self._priority):
             text = term.spelling if term.case_sensitive else term.spelling.lower()
-            group = pending.setdefault((term.case_sensitive, text), [])
-            if all(other.after != term.after for other in group):  # else a better source already has it
-                group.append(term)
+            # "sickle-cell anemia" is also written "sickle cell anemia"
+            for spelling in (text, _HYPHEN.sub(" ", text)) if _HYPHEN.search(text) else (text,):
+                group = pending.setdefault((term.case_sensitive, spelling), [])
+                if all(other.after != term.after for other in group):  # else a better source already has it
+                    group.append(term)
         for case_sensitive, matcher in ((False, self._lower), (True, self._exact)):
             texts = [text for (cs, text) in pending if cs == case_sensitive]
             for batch in _batches(texts, 4000):
@@ -175,6 +226,7 @@ class MedicalLexicon:
                     if not term.after or previous in term.after:
                         candidates.append((start, end, self._priority(term), term))
                         break
+        candidates += self._form_candidates(doc, candidates)
         candidates.sort(key=lambda c: (-(c[1] - c[0]), c[2], c[0]))
         taken: List[Tuple[int, int, Term]] = []
         used: Set[int] = set()
@@ -190,6 +242,50 @@ class MedicalLexicon:
                 name = span.text
             out.append(Subject(span.text, name, term.kind, span.start_char, span.end_char, term.source))
         return out
+
+
+    def _form_candidates(self, doc, found: List[Tuple[int, int, int, Term]]) -> List[Tuple[int, int, int, Term]]:
+        """Medical word endings and "<describing words> <head noun>" compounds (``forms.yml``)."""
+        forms, rank = self.forms, self._rank["forms"]
+        protected: Set[int] = set()  # tokens of the clinic's own conditions: never swallowed by a compound
+        conditions: Set[int] = set()  # a condition or drug is the subject, not "<it> test" / "<it> shot"
+        for start, end, _, term in found:
+            if term.source == "vocabulary":
+                protected.update(range(start, end))
+            if term.kind in ("condition", "drug"):
+                conditions.update(range(start, end))
+        out: List[Tuple[int, int, int, Term]] = []
+        for i, token in enumerate(doc):
+            lower = token.lower_
+            kind = forms.ending_kind(lower)
+            if kind:
+                out.append((i, i + 1, rank, Term(lower, lower, kind, "forms")))
+            kind = forms.heads.get(lower)
+            if not kind:
+                continue
+            start = i
+            words = 0
+            while start > 0 and words < forms.max_modifiers:
+                previous = doc[start - 1]
+                if previous.text == "-" and start > 1 and not previous.whitespace_ and not doc[start - 2].whitespace_:
+                    start -= 1  # "veno-occlusive": the hyphen inside a word
+                    continue
+                if not self._modifier(previous):
+                    break
+                start -= 1
+                words += 1
+            while start < i and doc[start].text == "-":
+                start += 1
+            if words and protected.isdisjoint(range(start, i + 1)) and conditions.isdisjoint(range(start, i)):
+                span = doc[start:i + 1]
+                name = "".join((t.text if t.is_upper and len(t) > 1 else t.lower_) + t.whitespace_ for t in span).strip()
+                out.append((start, i + 1, rank, Term(name.lower(), name, kind, "forms")))
+        return out
+
+    def _modifier(self, token) -> bool:
+        lower = token.lower_
+        return (token.is_alpha and not token.is_stop and lower not in self.forms.not_modifiers
+                and lower not in self.forms.heads and len(lower) > 1 and not lower.endswith("ing"))
 
 
 def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -210,7 +306,9 @@ def default_lexicon() -> MedicalLexicon:
 
 def build_lexicon(data_dir: Optional[Path] = None, vocabulary: Optional[Vocabulary] = None,
                   sources: Sequence[str] = SOURCES) -> MedicalLexicon:
-    return MedicalLexicon(load_terms(data_dir, vocabulary, sources))
+    folder = Path(data_dir) if data_dir else lexicon_dir()
+    forms = load_forms(folder / "forms.yml") if "forms" in sources else Forms()
+    return MedicalLexicon(load_terms(folder, vocabulary, sources), forms=forms)
 
 
 def load_terms(data_dir: Optional[Path] = None, vocabulary: Optional[Vocabulary] = None,
@@ -322,6 +420,7 @@ class _Ignore:
     leading: re.Pattern  # qualifiers stripped from the start of ICD names
     cut: re.Pattern  # an ICD name ends before any of these
     numbers_after: frozenset  # a number is kept only right after one of these words ("type 2")
+    optional: re.Pattern  # a leading qualifier that also gives a name without it ("chronic ...")
 
 
 def _load_ignore(path: Path) -> _Ignore:
@@ -341,7 +440,14 @@ def _load_ignore(path: Path) -> _Ignore:
         leading=re.compile(r"^(?:(?:" + "|".join(map(re.escape, leading)) + r")\s+)+", re.I) if leading else re.compile("(?!)"),
         cut=re.compile("|".join(re.escape(c) for c in cut), re.I) if cut else re.compile("(?!)"),
         numbers_after=frozenset(w.lower() for w in data.get("numbers_after", [])),
+        optional=_leading_pattern(data.get("optional_qualifiers", [])),
     )
+
+
+def _leading_pattern(words: Sequence[str]) -> re.Pattern:
+    if not words:
+        return re.compile("(?!)")
+    return re.compile(r"^(?:(?:" + "|".join(map(re.escape, words)) + r")\s+)+", re.I)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -355,11 +461,18 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
-def _acceptable(name: str, ignore: _Ignore) -> bool:
+#: A one-word ICD name with an adjective ending is a fragment ("psychological or behavioral factors"
+#: -> "psychological"), not a subject.
+_ADJECTIVE_ENDINGS = ("al", "ic", "ous", "ive", "ary", "ory")
+
+
+def _acceptable(name: str, ignore: _Ignore, fragment_check: bool = False) -> bool:
     lowered = name.lower()
     if not lowered or lowered in ignore.words or len(lowered) < 3:
         return False
     words = lowered.split()
+    if fragment_check and len(words) == 1 and lowered.endswith(_ADJECTIVE_ENDINGS):
+        return False
     if all(w in ignore.words for w in words):
         return False
     for i, word in enumerate(words):
@@ -379,7 +492,15 @@ def _plurals(spelling: str) -> Tuple[str, ...]:
 
 
 def _vocabulary_terms(vocabulary: Vocabulary) -> List[Term]:
+    """The clinic's conditions, its pain terms ("backache" names back, neck and spinal pain) and the
+    body sites of its pain types, so a caller sees at once that these are the clinic's own."""
     terms: List[Term] = []
+    for pain in vocabulary.pain_types:
+        for term in pain.terms:
+            for variant in _plurals(term.lower()):
+                terms.append(Term(variant, pain.name, "symptom", "vocabulary"))
+        for site in pain.site_spellings():
+            terms.append(Term(site.lower(), site.lower(), "body_part", "vocabulary"))
     for condition in vocabulary.conditions:
         for spelling in condition.spellings():
             terms.append(Term(spelling, condition.name, "condition", "vocabulary"))
@@ -399,7 +520,8 @@ def _lay_terms(path: Path) -> List[Term]:
         spellings = _string_list(raw.get("spellings"), where)
         own = [] if raw.get("name_is_not_a_spelling") else [re.sub(r"^(?:the|a|an) ", "", name.lower())]
         for spelling in [*own, *spellings]:
-            for variant in _plurals(spelling.lower()):
+            spelling = spelling.lower()
+            for variant in _plurals(spelling) if not spelling.startswith("the ") else (spelling,):
                 terms.append(Term(variant, name, kind, "lay"))
         for abbreviation in _string_list(raw.get("abbreviations"), where):
             terms.append(Term(abbreviation, name, kind, "lay", case_sensitive=True))
@@ -455,19 +577,24 @@ def _icd_terms(xml_path: Path, ignore: _Ignore) -> Iterator[Term]:
                     words = text.split()
                     proper.update(w.strip(",.;:()[]") for w in words[1:] if w[:1].isupper() and not w.isupper())
         element.clear()
+    names = [name for text, kind in raw for name in _icd_names(text, kind, ignore)]
+    sites = {spelling.lower() for spelling, _, kind in names if kind == "body_part"}
     seen: Set[Tuple[str, str]] = set()
-    for text, kind in raw:
-        for spelling, case_sensitive, term_kind in _icd_names(text, kind, ignore):
-            if (spelling.lower(), term_kind) in seen:
-                continue
-            seen.add((spelling.lower(), term_kind))
-            if case_sensitive:
-                yield Term(spelling, spelling, term_kind, "icd10cm", case_sensitive=True)
-                continue
-            name = " ".join(w if w in proper or (w.isupper() and len(w) > 1) else w.lower() for w in spelling.split())
-            short = term_kind != "body_part" and len(spelling.split()) <= 3
-            for variant in _plurals(spelling.lower()) if short else (spelling.lower(),):
-                yield Term(variant, name, term_kind, "icd10cm")
+    for spelling, case_sensitive, term_kind in names:
+        if term_kind != "body_part" and spelling.lower() in sites:
+            continue  # "wrist" is a body part, not a condition
+        if case_sensitive and term_kind == "symptom":
+            continue  # acronyms of findings are lab values ("CRP"), not subjects
+        if (spelling.lower(), term_kind) in seen:
+            continue
+        seen.add((spelling.lower(), term_kind))
+        if case_sensitive:
+            yield Term(spelling, spelling, term_kind, "icd10cm", case_sensitive=True)
+            continue
+        name = " ".join(w if w in proper or (w.isupper() and len(w) > 1) else w.lower() for w in spelling.split())
+        short = term_kind != "body_part" and len(spelling.split()) <= 3
+        for variant in _plurals(spelling.lower()) if short else (spelling.lower(),):
+            yield Term(variant, name, term_kind, "icd10cm")
 
 
 def _icd_names(text: str, kind: str, ignore: _Ignore) -> Iterator[Tuple[str, bool, str]]:
@@ -481,21 +608,41 @@ def _icd_names(text: str, kind: str, ignore: _Ignore) -> Iterator[Tuple[str, boo
     text = ignore.cut.split(text, 1)[0]
     text = ignore.drop_words.sub(" ", text)
     text = ignore.leading.sub("", " ".join(text.split()).strip(" .-"))
+    text = re.sub(r"^(?:and|or|of|with|in|the|to|due)\s+", "", text, flags=re.I)
     text = re.sub(r"\s+(?:of|in|and|or|the|to)$", "", " ".join(text.split()).strip(" .-"), flags=re.I)
-    if not text or len(text.split()) > _MAX_ICD_WORDS or not _acceptable(text, ignore):
+    if not text or len(text.split()) > _MAX_ICD_WORDS or not _acceptable(text, ignore, fragment_check=True):
         return
-    words = set(text.lower().split())
     if text.upper() == text:  # an acronym ("TIA", "PCP") is matched in exactly this spelling
         yield text, True, kind
         return
-    yield text, False, "symptom" if words & _SYMPTOM_WORDS else kind
+    for variant in _icd_variants(text, ignore):
+        words = set(variant.lower().split())
+        symptom = words & _SYMPTOM_WORDS or any(w.endswith(("ache", "aches")) for w in words)
+        yield variant, False, "symptom" if symptom else kind
     body = _BODY_TITLE.match(text)
     if body:
         for site in re.split(r",| and ", body.group(1)):
             site = ignore.leading.sub("", site.strip())
             site = re.sub(r"^(?:the|part of|parts of|region of)\s+", "", site, flags=re.I).strip()
-            if site and len(site.split()) <= 3 and _acceptable(site, ignore):
+            if site and len(site.split()) <= 3 and _acceptable(site, ignore, fragment_check=True):
                 yield site.lower(), False, "body_part"
+
+
+def _icd_variants(text: str, ignore: _Ignore) -> List[str]:
+    """The name, its halves when it joins two ("Phlebitis and thrombophlebitis of femoral vein" ->
+    "phlebitis of femoral vein", "thrombophlebitis of femoral vein"), and each without an optional
+    leading qualifier ("Chronic kidney disease" -> "kidney disease", "Congenital ureterocele" -> "ureterocele")."""
+    names = [text]
+    left, sep, right = text.partition(" and ")
+    if sep and left and right and " of " not in left and " of " in right:
+        names += [left + " of " + right.split(" of ", 1)[1], right]
+    out: List[str] = []
+    for name in names:
+        for candidate in (name, ignore.optional.sub("", name)):
+            candidate = candidate.strip()
+            if candidate and candidate not in out and _acceptable(candidate, ignore, fragment_check=True):
+                out.append(candidate)
+    return out
 
 
 def _drug_terms(path: Path, ignore: _Ignore) -> Iterator[Term]:
@@ -504,13 +651,18 @@ def _drug_terms(path: Path, ignore: _Ignore) -> Iterator[Term]:
         data = pickle.load(handle)  # the package's own bundled data file, installed from PyPI
     variants: Dict[str, list] = data.get("drug_variant_to_canonical", {})
     about: Dict[str, dict] = data.get("drug_canonical_to_data", {})
+    variant_data: Dict[str, dict] = data.get("drug_variant_to_variant_data", {})
 
-    def for_patients(canonical: str) -> bool:
-        """A medicine with a consumer page (MedlinePlus, NHS, Wikipedia) or a drug class (MeSH D27,
-        pharmacologic actions: "statins", "antibiotics"); the other ~45k entries are lab chemicals."""
+    def known(canonical: str) -> bool:
         info = about.get(canonical) or {}
         return (any(k in info for k in ("medline_plus_id", "nhs_url", "wikipedia_url"))
                 or any(str(t).startswith("D27") for t in info.get("mesh_tree") or ()))
+
+    def for_patients(canonical: str) -> bool:
+        """A medicine with a consumer page (MedlinePlus, NHS, Wikipedia), or a salt of one
+        ("olopatadine hydrochloride", so its brand Patanol counts), or a drug class (MeSH D27,
+        pharmacologic actions: "statins", "antibiotics"); the other ~45k entries are lab chemicals."""
+        return known(canonical) or (" " in canonical and known(canonical.split()[0]))
 
     for variant, canonicals in variants.items():
         if not any(for_patients(c) for c in canonicals or ()):
@@ -522,4 +674,6 @@ def _drug_terms(path: Path, ignore: _Ignore) -> Iterator[Term]:
             continue
         if not _acceptable(spelling, ignore):
             continue
-        yield Term(spelling.lower(), spelling.lower(), "drug", "drugs", keep_case=True)
+        brand = (variant_data.get(variant) or {}).get("is_brand")
+        name = " ".join(w[:1].upper() + w[1:] for w in spelling.split()) if brand else spelling.lower()
+        yield Term(spelling.lower(), name, "drug", "drugs", keep_case=True)
