@@ -62,7 +62,7 @@ def make_handler(rasa_url: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--rasa-url", default=DEFAULT_RASA_URL)
     args = parser.parse_args()

@@ -5,21 +5,14 @@ part. The server handling itself is tests/support/servers.py, shared with the en
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # telegram_standin.py, next to this file
-
-from tests.support.servers import PROJECT_ROOT, RasaServers  # noqa: E402
-
-# A token of the shape Telegram issues (aiogram checks the shape); it is only ever sent to the stand-in.
-TELEGRAM_TEST_TOKEN = "123456789:AAFakeTokenForTestsOnly-abcdefghijklm"
-TELEGRAM_TEST_BOT = "clinic_test_bot"
-TELEGRAM_TEST_SECRET = "test-secret-token"
+from tests.support.servers import PROJECT_ROOT, RasaServers
+from tests.support.telegram_standin import TELEGRAM_TEST_BOT, TELEGRAM_TEST_TOKEN, TelegramStandIn, write_credentials_with_telegram
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +28,6 @@ def disclaimer(clinic_config) -> str:
 @pytest.fixture(scope="session")
 def telegram_api():
     """The local stand-in of the Telegram Bot API (records every call the bot makes)."""
-    from telegram_standin import TelegramStandIn
-
     standin = TelegramStandIn(token=TELEGRAM_TEST_TOKEN, username=TELEGRAM_TEST_BOT).start()
     yield standin
     standin.stop()
@@ -47,17 +38,9 @@ def channel_servers(tmp_path_factory, telegram_api) -> Iterator[RasaServers]:
     """Action server + Rasa server with the channels of credentials.yml (REST, socketio with session
     persistence) plus Telegram pointed at the stand-in."""
     folder = tmp_path_factory.mktemp("channel-servers")
-    credentials = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text()) or {}
-    credentials["bot.rasa.telegram.TelegramInputWithServer"] = {
-        "access_token": TELEGRAM_TEST_TOKEN,
-        "verify": TELEGRAM_TEST_BOT,
-        "webhook_url": "https://clinic.example.org/webhooks/telegram/webhook",
-        "api_url": telegram_api.url,
-        "secret_token": TELEGRAM_TEST_SECRET,
-    }
-    path = folder / "credentials.yml"
-    path.write_text(yaml.safe_dump(credentials, sort_keys=False))
-    servers = RasaServers(path, folder).start()
+    path = write_credentials_with_telegram(folder / "credentials.yml", telegram_api.url)
+    servers = RasaServers(folder, credentials=path)
+    servers.start()
     yield servers
     servers.stop()
 

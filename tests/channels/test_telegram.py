@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import TELEGRAM_TEST_BOT, TELEGRAM_TEST_SECRET, TELEGRAM_TEST_TOKEN
+from tests.support.telegram_standin import TELEGRAM_TEST_BOT, TELEGRAM_TEST_SECRET, TELEGRAM_TEST_TOKEN
 
 pytestmark = pytest.mark.e2e
 

@@ -3,28 +3,32 @@ bounded time: no traceback loop, and no silent fall-back to an in-memory tracker
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
+
+from tests.support.servers import PROJECT_ROOT, RASA, VENV_PYTHON, free_ports, require, server_env
 
 pytestmark = pytest.mark.e2e  # real servers
 
 
-def test_rasa_stops_with_a_clear_error_when_the_tracker_database_is_unreachable(tools):
-    tools.require(services=False)
-    closed_port, rasa_port = tools.free_ports(2)  # nothing listens on closed_port
-    env = tools.base_env()
+def test_rasa_stops_with_a_clear_error_when_the_tracker_database_is_unreachable():
+    require()
+    closed_port, rasa_port = free_ports(2)  # nothing listens on closed_port
+    env = server_env()
     env.update(
         TRACKER_DB_HOST="127.0.0.1", TRACKER_DB_PORT=str(closed_port), TRACKER_DB_NAME="clinic_tracker",
         TRACKER_DB_USER="clinic", TRACKER_DB_PASSWORD="s3cret-pw", TRACKER_DB_CONNECT_TIMEOUT="5",
-        LOCK_STORE_HOST="127.0.0.1", LOCK_STORE_PORT=str(closed_port), LOCK_STORE_DB="1",
+        LOCK_STORE_HOST="127.0.0.1", LOCK_STORE_PORT=str(closed_port), LOCK_STORE_DB="1", LOCK_STORE_PASSWORD="x",
         ACTION_ENDPOINT_URL="http://127.0.0.1:9/webhook",
     )
     started = time.monotonic()
     result = subprocess.run(
-        [*tools.rasa, "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
+        [*RASA, "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
          "--endpoints", "deploy/endpoints.scaled.yml", "--model", "models/clinic-assistant.tar.gz"],
-        cwd=tools.root, env=env, capture_output=True, text=True, timeout=180,
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
     )
     elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
@@ -37,12 +41,12 @@ def test_rasa_stops_with_a_clear_error_when_the_tracker_database_is_unreachable(
     print(f"\ntracker database unreachable: rasa exited {result.returncode} after {elapsed:.1f} s")
 
 
-def test_the_condition_store_gives_a_clear_error_when_database_url_is_unreachable(tools):
-    (closed_port,) = tools.free_ports(1)
-    env = tools.base_env()
+def test_the_condition_store_gives_a_clear_error_when_database_url_is_unreachable():
+    (closed_port,) = free_ports(1)
+    env = server_env()
     env.update(DATABASE_URL=f"postgresql://clinic:s3cret-pw@127.0.0.1:{closed_port}/clinic_store", DATABASE_CONNECT_TIMEOUT="3")
     started = time.monotonic()
-    result = subprocess.run([str(tools.python), "-m", "bot", "build-store"], cwd=tools.root, env=env,
+    result = subprocess.run([str(VENV_PYTHON), "-m", "bot", "build-store"], cwd=PROJECT_ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     elapsed = time.monotonic() - started
     assert result.returncode != 0
@@ -53,19 +57,16 @@ def test_the_condition_store_gives_a_clear_error_when_database_url_is_unreachabl
     assert elapsed < 60
 
 
-def test_scale_up_refuses_to_start_against_an_unreachable_database(tools):
-    tools.require()
-    import tempfile
-    from pathlib import Path
-
-    closed_port, lock_port = tools.free_ports(2)
+def test_scale_up_refuses_to_start_against_an_unreachable_database():
+    require(services=True)
+    closed_port, lock_port = free_ports(2)
     with tempfile.TemporaryDirectory(prefix="clinic-scale-") as root:
-        env = tools.base_env()
+        env = server_env()
         env.update(SCALE_DIR=root, SCALE_LOCAL_SERVICES="0", TRACKER_DB_PORT=str(closed_port), LOCK_STORE_PORT=str(lock_port),
                    DATABASE_CONNECT_TIMEOUT="3", RASA_PORTS="1", ACTION_PORTS="1")
-        result = subprocess.run([str(tools.root / "scripts" / "scale-up.sh")], cwd=tools.root, env=env,
+        result = subprocess.run([str(PROJECT_ROOT / "scripts" / "scale-up.sh")], cwd=PROJECT_ROOT, env=env,
                                 capture_output=True, text=True, timeout=180)
-        subprocess.run([str(tools.root / "scripts" / "scale-down.sh")], cwd=tools.root, env=env, capture_output=True, timeout=120)
+        subprocess.run([str(PROJECT_ROOT / "scripts" / "scale-down.sh")], cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=120)
         assert result.returncode != 0
         assert "unreachable" in result.stderr and "DATABASE_URL" in result.stderr, result.stderr
         assert not any(Path(root, "run").glob("*.pid")), "no server was started"

@@ -10,11 +10,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qs
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
+
+# A token of the shape Telegram issues (aiogram checks the shape); it is only ever sent to the stand-in.
+TELEGRAM_TEST_TOKEN = "123456789:AAFakeTokenForTestsOnly-abcdefghijklm"
+TELEGRAM_TEST_BOT = "clinic_test_bot"
+TELEGRAM_TEST_SECRET = "test-secret-token"
 
 
 def utf16_length(text: str) -> int:
@@ -142,3 +148,21 @@ class TelegramStandIn:
             return None, {"message_id": message_id, "date": int(time.time()), "text": text,
                           "chat": {"id": chat_id, "type": "private", "first_name": "Patient"}}
         return f"method {method} is not known to the stand-in", None
+
+
+def write_credentials_with_telegram(path: Path, api_url: str, base: Optional[Path] = None) -> Path:
+    """credentials.yml (or ``base``) plus the Telegram channel pointed at a stand-in, written to ``path``."""
+    import yaml
+
+    from tests.support.servers import PROJECT_ROOT
+
+    credentials = yaml.safe_load(Path(base or PROJECT_ROOT / "credentials.yml").read_text()) or {}
+    credentials["bot.rasa.telegram.TelegramInputWithServer"] = {
+        "access_token": TELEGRAM_TEST_TOKEN,
+        "verify": TELEGRAM_TEST_BOT,
+        "webhook_url": "https://clinic.example.org/webhooks/telegram/webhook",
+        "api_url": api_url,
+        "secret_token": TELEGRAM_TEST_SECRET,
+    }
+    Path(path).write_text(yaml.safe_dump(credentials, sort_keys=False))
+    return Path(path)
