@@ -18,8 +18,9 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from bot import texts
 from bot.clinic import ClinicConfig, default_clinic_config
+from bot.lexicon import Subject
 from bot.questions import QuestionPart, cue_topic, question_parts
-from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, default_store
+from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, TermRef, default_store
 from bot.topics import HUMAN_INTENT, OUT_OF_SCOPE_INTENT, Topic, TopicSpec, intent_for_topic, spec
 
 __all__ = ["AnswerComposer", "Button", "Question", "Reply", "Topic", "default_composer"]
@@ -27,9 +28,11 @@ __all__ = ["AnswerComposer", "Button", "Question", "Reply", "Topic", "default_co
 MAX_QUOTES = 6  # enough to answer, short enough to read on a phone
 MAX_BUTTONS = 6
 SPECIFIC_GROUPS = ("autoimmune", "immune-mediated")
-#: Kinds of lexicon subject that make a question about something else (a symptom or a body part
-#: alone does not: "muscle soreness in my legs" is still a question about pain).
-SUBJECT_KINDS = ("condition", "drug", "procedure")
+#: Kinds of lexicon subject that make a question about something else when the documents know
+#: nothing of them (a body part alone does not: "my wrist hurts" is still a question about pain).
+SUBJECT_KINDS = ("condition", "drug", "procedure", "symptom")
+#: Topics a named pain answers on its own ("I have scoliosis; what causes hip pain?").
+PAIN_TOPICS = (Topic.CONDITIONS_FOR_PAIN, Topic.PAIN_TYPES)
 #: Words by which a document gives a condition weight ("one of the primary causes"): named first.
 WEIGHT_WORDS = ("primary", "main", "most common", "leading", "notable", "prominent", "chief")
 
@@ -76,6 +79,7 @@ class Question:
 class _Subject:
     condition: Optional[ConditionRef] = None
     pain: Optional[PainTypeRef] = None
+    term: Optional[TermRef] = None  # a term the documents explain or use ("DMARDs", "entheses")
     not_covered: Optional[str] = None  # a named subject outside the documents
     not_covered_kind: Optional[str] = None
 
@@ -126,6 +130,7 @@ class AnswerComposer:
     def __init__(self, store: ConditionStore, clinic: ClinicConfig):
         self.store = store
         self.clinic = clinic
+        self._documented: Optional[set] = None  # keys of conditions some document speaks of
 
     # -- a whole message -----------------------------------------------------------------------
     def respond(self, question: Question) -> Reply:
@@ -143,11 +148,28 @@ class AnswerComposer:
         return reply
 
     def _single(self, question: Question, topic: Optional[Topic], text: str) -> Reply:
-        subject = self._subject(question, text)
+        subject = self._subject(question, text, topic)
         if subject.not_covered is not None:
             return self.not_covered(subject.not_covered, subject.not_covered_kind)
         topic = topic or cue_topic(text) or question.last_topic or _topic_for(subject)
-        return self._answer_refs(topic, subject.condition, subject.pain)
+        if subject.term is not None and subject.condition is None and subject.pain is None and topic is Topic.CONDITION_INFO:
+            return self.term(subject.term)
+        reply = self._answer_refs(topic, subject.condition, subject.pain)
+        if reply.not_covered and subject.term is not None:
+            return self.term(subject.term)  # a condition the documents name but say little of ("osteoporosis")
+        return reply
+
+    def term(self, term: TermRef) -> Reply:
+        """What the documents say about a term: the passage that explains it first, quoted and cited."""
+        evidence = self.store.term_evidence(term)[:MAX_QUOTES]
+        if not evidence:
+            return self.no_information(term.name)
+        first, *rest = evidence
+        draft = _Draft([texts.TERM_INTRO.format(term=term.name) + " " + _inline_quote(first)])
+        draft.cited.append(first)
+        for item in rest[:3]:
+            draft.quote(item)
+        return self._finish(draft)
 
     def _several(self, question: Question, parts: Sequence[QuestionPart]) -> Reply:
         from bot.safety import default_screen
@@ -200,13 +222,14 @@ class AnswerComposer:
         pain = next(iter(question.pains), None) or question.context_pain
         return condition, pain
 
-    def _subject(self, question: Question, text: str) -> _Subject:
+    def _subject(self, question: Question, text: str, topic: Optional[Topic] = None) -> _Subject:
         """The store's references for what ``text`` asks about; the rest of the message (the story)
         and then the conversation fill in what the question itself does not name."""
         from bot.lexicon import default_lexicon
 
         subjects = default_lexicon().subjects(text)
-        outside = [s for s in subjects if s.kind in SUBJECT_KINDS and self._covered(s.text) is None]
+        outside = [s for s in subjects if s.kind in SUBJECT_KINDS and not self._covered(s)]
+        terms = [t for t in self.store.terms_in(text) if t.condition is None and not self._umbrella(t.name)]
         outside_words = [s.text.lower() for s in outside]
 
         def inside_outside(words: str) -> bool:  # "diabetes" inside "type 2 diabetes" is not type 1 diabetes
@@ -217,8 +240,13 @@ class AnswerComposer:
         in_text = [c for c in conditions if _mentions(text, c, question.conditions)] or conditions
         condition = next((c for c in in_text if c.group != "umbrella"), None)
         pain = next(iter(pains), None)
-        if condition is None and pain is None and outside:
-            return _Subject(not_covered=_display_subject(outside[0].name), not_covered_kind=outside[0].kind)
+        if condition is None and pain is None and terms:
+            return _Subject(term=terms[0])
+        named = [s for s in outside if s.kind != "symptom"]
+        pain_answers = pain is not None and (topic in PAIN_TOPICS or not named)
+        if condition is None and outside and not pain_answers:
+            first = (named or outside)[0]
+            return _Subject(not_covered=_display_subject(first), not_covered_kind=first.kind)
         unknown = [w for w in question.conditions if self.store.resolve_condition(w) is None]
         if condition is None and pain is None and unknown:
             return _Subject(not_covered=unknown[0], not_covered_kind="condition")
@@ -228,10 +256,30 @@ class AnswerComposer:
             pain = self.store.resolve_pain_type(question.context_pain) if question.context_pain else None
         if condition is not None and condition.group == "umbrella":
             condition = None
-        return _Subject(condition=condition, pain=pain)
+        named_terms = [t for t in self.store.terms_in(text) if t.condition is not None]
+        return _Subject(condition=condition, pain=pain, term=next(iter(terms or named_terms), None))
 
-    def _covered(self, words: str) -> Optional[object]:
-        return self.store.resolve_condition(words) or self.store.resolve_pain_type(words)
+    def _covered(self, subject: Subject) -> bool:
+        """A subject is covered when the documents explain or use it (the term index), or when it is
+        one of the clinic's own vocabulary names that a document speaks of. Never by a word inside
+        it ("hip" in "hip replacement") or a near spelling ("type 2" for "type 1 diabetes")."""
+        if self.store.resolve_term(subject.text) is not None:
+            return True
+        if subject.source != "vocabulary":
+            return False
+        condition = self.store.resolve_condition(subject.text)
+        if condition is not None:
+            return self._documented_condition(condition)
+        return self.store.resolve_pain_type(subject.text) is not None
+
+    def _umbrella(self, words: str) -> bool:
+        condition = self.store.resolve_condition(words)
+        return condition is not None and condition.group == "umbrella"
+
+    def _documented_condition(self, condition: ConditionRef) -> bool:
+        if self._documented is None:
+            self._documented = {c.key for c in self.store.conditions_with_information()}
+        return condition.group == "umbrella" or condition.key in self._documented
 
     # -- medical answers ----------------------------------------------------------------------
     def answer(self, topic: Topic, condition: Optional[str] = None, pain: Optional[str] = None) -> Reply:
@@ -535,6 +583,8 @@ def _refusal(kind: str) -> str:
 
 
 def _topic_for(subject: _Subject) -> Topic:
+    """A message that names its subject but asks nothing we can read ("lupus?"): what it is, or
+    which conditions cause the pain it names."""
     return Topic.CONDITIONS_FOR_PAIN if subject.pain and not subject.condition else Topic.CONDITION_INFO
 
 
@@ -610,8 +660,10 @@ def _display(name: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _display_subject(name: str) -> str:
-    return name
+def _display_subject(subject: Subject) -> str:
+    """The lexicon's readable name when it is the patient's word with an article ("the flu" for
+    "flu"), else the patient's own word ("influenza", not "the flu")."""
+    return subject.name if subject.text.lower() in subject.name.lower() else subject.text
 
 
 @lru_cache(maxsize=1)

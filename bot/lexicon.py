@@ -492,6 +492,9 @@ def _acceptable(name: str, ignore: _Ignore, fragment_check: bool = False) -> boo
 
 
 # -- sources ----------------------------------------------------------------------------------------
+_INNER_HYPHEN = re.compile(r"([a-z])-([a-z])")
+
+
 def _plurals(spelling: str) -> Tuple[str, ...]:
     """The spelling and, for a lower-case alphabetic last word, its regular plural."""
     words = spelling.split()
@@ -605,6 +608,8 @@ def _icd_terms(xml_path: Path, ignore: _Ignore) -> Iterator[Term]:
         short = term_kind != "body_part" and len(spelling.split()) <= 3
         for variant in _plurals(spelling.lower()) if short else (spelling.lower(),):
             yield Term(variant, name, term_kind, "icd10cm")
+            if _INNER_HYPHEN.search(variant):  # "pre-eclampsia" is also written "preeclampsia"
+                yield Term(_INNER_HYPHEN.sub(r"\1\2", variant), name, term_kind, "icd10cm")
 
 
 def _icd_names(text: str, kind: str, ignore: _Ignore) -> Iterator[Tuple[str, bool, str]]:

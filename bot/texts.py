@@ -16,6 +16,7 @@ PAIN_TYPES_OF_CONDITION = "Our documents link {condition} to {count} kinds of pa
 PAIN_TYPES_GENERAL = "Our documents describe these kinds of pain in autoimmune conditions: {pains}."
 PAIN_TYPE_CONDITIONS = "{pain}: for example {conditions}"
 GENERAL_PAIN_SUBJECT = "pain in autoimmune conditions"
+TERM_INTRO = "Here is what our documents say about {term}:"
 EVIDENCE_HEADING = "What our documents say:"
 GENERAL_TOO = "About autoimmune conditions in general, they say:"
 INLINE_QUOTE = "“{text}”"
@@ -52,6 +53,13 @@ DID_YOU_MEAN = "I'm not sure I understood. Did you mean one of these?"
 SOMETHING_ELSE = "Something else"
 CONTACT = "You can reach {clinic} by phone at {phone} or by email at {email} ({hours}). To book an appointment: {booking_url}"
 FORGOTTEN = "I have deleted this conversation. Nothing you said here is kept any more."
+FORGET_FAILED = (
+    "Sorry, I could not delete this conversation just now. Please try again in a few minutes, "
+    "or ask the clinic to delete it for you."
+)
+# -- what a chat channel says when it refuses a message (bot.rasa.guard) --------------------------
+MESSAGE_TOO_LONG = "Your message is too long for me to read. Please shorten it and send it again."
+TOO_MANY_MESSAGES = "You are sending messages faster than I can answer. Please wait a moment and try again."
 
 # -- safety ----------------------------------------------------------------------------------------
 EMERGENCY = (

@@ -61,7 +61,8 @@ def test_a_subject_the_documents_do_not_cover_is_declined_by_name(composer, row)
     reply = ask(composer, row)
     first = reply.text.split("\n\n")[0]
     assert first.startswith(DECLINE), reply.text
-    assert row["subject"].lower() in first.lower(), first
+    names = row["subject"] if isinstance(row["subject"], list) else [row["subject"]]
+    assert any(name.lower() in first.lower() for name in names), first
     assert not reply.medical and "“" not in reply.text  # no quotes from the documents passed off as an answer
     assert reply.buttons
 
