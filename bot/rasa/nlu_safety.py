@@ -3,7 +3,8 @@
 It runs on every message after the intent classifier and before the fallback classifier. A red flag
 overrides whatever the classifier said, in any turn, so emergency advice wins over every FAQ
 intent; requests for a diagnosis, a dose or a medicine change do the same. What was found is passed
-on in the parse data under ``safety`` ({"kind", "category"}), so no action screens the text again.
+on in the parse data under ``safety`` ({"kind", "category"}), so no action screens the text again;
+an "urgent today" finding (see a doctor today) is passed on the same way without changing the intent.
 """
 from __future__ import annotations
 
@@ -59,6 +60,11 @@ class SafetyIntentOverride(GraphComponent):
                 continue
             finding = screen.screen(text)
             if finding is None:
+                # Not for an ambulance but for a doctor today: the answer goes ahead with that advice first.
+                urgent = screen.urgent(text)
+                if urgent is not None:
+                    log.info("safety: urgent today (%s)", urgent.category)
+                    message.set(SAFETY_KEY, {"kind": urgent.kind, "category": urgent.category}, add_to_output=True)
                 continue
             override = SAFETY_INTENTS[finding.kind]
             # Category only, never the patient's words: logs must not hold patient text.

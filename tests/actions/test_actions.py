@@ -226,3 +226,33 @@ def test_a_stray_entity_does_not_hide_one_the_store_knows(composer):
     t.latest_message["entities"] = [{"entity": "pain_type", "value": "burning"}, {"entity": "pain_type", "value": "nerve"}]
     messages, _ = run(actions.ActionAnswer, composer, t)
     assert "can cause nerve pain" in messages[0]["text"]
+
+
+def test_urgent_today_advice_comes_first_and_the_question_is_still_answered(composer, disclaimer):
+    urgent = {"kind": "urgent", "category": "fever_on_immunosuppressants"}
+    messages, _ = run(actions.ActionAnswer, composer,
+                      tracker("on methotrexate with a new fever, how is RA treated?", "ask_treatment", {"condition": "RA"}, safety=urgent))
+    text = messages[0]["text"]
+    assert text.startswith("What you describe should be seen by a doctor today")
+    assert composer.clinic.phone in text.split("\n\n")[0]
+    assert "Here is what our documents say about treating and managing rheumatoid arthritis" in text
+    assert text.endswith(disclaimer)
+
+
+def test_several_questions_in_one_message_get_one_reply_with_one_disclaimer(composer, disclaimer):
+    messages, events = run(actions.ActionAnswer, composer, tracker(
+        "Could psoriatic arthritis cause hip pain? And how is it treated?", "ask_condition_causes_pain",
+        {"condition": "psoriatic arthritis", "pain_type": "hip"}))
+    text = messages[0]["text"]
+    assert text.startswith("Yes: our documents link psoriatic arthritis to hip pain.")
+    assert "Here is what our documents say about treating and managing psoriatic arthritis" in text
+    assert text.count(disclaimer) == 1 and text.endswith(disclaimer)
+    assert text.count("Sources:") == 1
+
+
+def test_a_restricted_part_is_refused_and_the_rest_answered(composer):
+    messages, _ = run(actions.ActionRestrictedRequest, composer, tracker(
+        "how much methotrexate should i take? and what is rheumatoid arthritis?", "request_dose", {"condition": "rheumatoid arthritis"}))
+    text = messages[0]["text"]
+    assert text.startswith("I can't advise on doses")
+    assert "Here is how our documents describe rheumatoid arthritis" in text

@@ -42,3 +42,10 @@ def test_a_message_that_only_starts_like_a_payload_is_screened():
     assert not is_payload("/ chest pain and I can't breathe")
     [message] = SafetyIntentOverride().process([classified("/ my chest is crushing and i can't breathe")])
     assert message.get("intent")["name"] == "emergency"
+
+
+def test_an_urgent_finding_keeps_the_intent_and_is_passed_on():
+    text = "i'm on methotrexate and since last night i have a fever of 38.5, how is RA treated?"
+    [message] = SafetyIntentOverride().process([classified(text, "ask_treatment")])
+    assert message.get("intent")["name"] == "ask_treatment"
+    assert message.get("safety")["kind"] == "urgent"
