@@ -515,7 +515,7 @@ def test_data_files_describe_every_category(screen):
 
 
 def test_safety_data_dir_env_var_and_new_pattern(tmp_path, monkeypatch):
-    for f in ("red_flags.yml", "restricted_requests.yml"):
+    for f in ("red_flags.yml", "restricted_requests.yml", "urgent.yml"):
         shutil.copy(DATA / f, tmp_path / f)
     red = tmp_path / "red_flags.yml"
     text = red.read_text(encoding="utf-8")
