@@ -84,7 +84,8 @@ def question_from(tracker: Tracker, composer: AnswerComposer, topic: Optional[To
 
 def remember(reply: Reply, question: Question) -> List[EventType]:
     topic = question.topic or question.last_topic
-    events: List[EventType] = [SlotSet("condition", reply.condition), SlotSet("pain_type", reply.pain_type)]
+    events: List[EventType] = [SlotSet("condition", reply.condition), SlotSet("pain_type", reply.pain_type),
+                               SlotSet("not_covered", reply.not_covered)]
     if topic is not None:
         events.append(SlotSet("last_topic", topic.value))
     return events
@@ -161,6 +162,19 @@ class ActionForgetConversation(ComposerAction, Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         self.send(dispatcher, self.composer.forgotten())
+        return []
+
+
+class ActionFeedback(ComposerAction, Action):
+    """A tap on "Was this helpful?": recorded in the conversation (its user event) and thanked."""
+
+    def name(self) -> Text:
+        return "action_feedback"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        value = (latest_entity(tracker, "helpful") or "").strip().lower()
+        helpful = {"yes": True, "no": False}.get(value)
+        self.send(dispatcher, self.composer.feedback(helpful))
         return []
 
 

@@ -21,7 +21,7 @@ from bot.clinic import ClinicConfig, default_clinic_config
 from bot.lexicon import Subject
 from bot.questions import QuestionPart, cue_topic, question_parts
 from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, TermRef, default_store
-from bot.topics import HUMAN_INTENT, OUT_OF_SCOPE_INTENT, Topic, TopicSpec, intent_for_topic, spec
+from bot.topics import FEEDBACK_INTENT, HUMAN_INTENT, OUT_OF_SCOPE_INTENT, Topic, TopicSpec, intent_for_topic, spec
 
 __all__ = ["AnswerComposer", "Button", "Question", "Reply", "Topic", "default_composer"]
 
@@ -211,7 +211,7 @@ class AnswerComposer:
         if medical:
             paragraphs += self._closing(titles)
         last = next((r for r in reversed(unique) if r.medical), unique[-1])
-        buttons = next((r.buttons for r in unique if r.buttons), ())
+        buttons = _feedback_buttons() if medical else next((r.buttons for r in unique if r.buttons), ())
         return Reply(text=_join(paragraphs), buttons=buttons, sources=titles, medical=medical,
                      condition=last.condition, pain_type=last.pain_type,
                      not_covered=next((r.not_covered for r in unique if r.not_covered), None))
@@ -407,7 +407,7 @@ class AnswerComposer:
         """Finish a medical answer: the sources it quoted, then the disclaimer. Nothing else adds them."""
         titles = tuple(dict.fromkeys(e.document for e in draft.evidence))
         text = _join(draft.paragraphs() + self._closing(titles))
-        return Reply(text=text, sources=titles, medical=True, condition=condition, pain_type=pain_type)
+        return Reply(text=text, buttons=_feedback_buttons(), sources=titles, medical=True, condition=condition, pain_type=pain_type)
 
     def _closing(self, titles: Sequence[str]) -> List[str]:
         template = texts.SOURCES if len(titles) == 1 else texts.SOURCES_MANY
@@ -533,6 +533,10 @@ class AnswerComposer:
     def forgotten(self) -> Reply:
         return Reply(text=texts.FORGOTTEN)
 
+    def feedback(self, helpful: Optional[bool]) -> Reply:
+        """Thanks for a tap on "Was this helpful?"; after a "no", an optional "what were you looking for?"."""
+        return Reply(text=texts.FEEDBACK_WHAT_WAS_MISSING if helpful is False else texts.FEEDBACK_THANKS)
+
     # -- safety -------------------------------------------------------------------------------
     def emergency(self, category: Optional[str]) -> Reply:
         """Emergency advice only: no FAQ content is mixed into it."""
@@ -572,6 +576,11 @@ class AnswerComposer:
         if not draft.quotes:
             return Reply(text=refusal)
         return self._finish(draft, condition=condition_ref.name if condition_ref else None, pain_type=pain_ref.key if pain_ref else None)
+
+
+def _feedback_buttons() -> Tuple[Button, ...]:
+    return (Button(texts.FEEDBACK_HELPFUL, FEEDBACK_INTENT, (("helpful", "yes"),)),
+            Button(texts.FEEDBACK_NOT_HELPFUL, FEEDBACK_INTENT, (("helpful", "no"),)))
 
 
 def _refusal(kind: str) -> str:

@@ -51,6 +51,13 @@ NOT_UNDERSTOOD = "Sorry, I didn't understand that."
 ASK_REPHRASE = "Sorry, I'm not sure I understood. Could you say it another way?"
 DID_YOU_MEAN = "I'm not sure I understood. Did you mean one of these?"
 SOMETHING_ELSE = "Something else"
+FEEDBACK_HELPFUL = "👍 Helpful"
+FEEDBACK_NOT_HELPFUL = "👎 Not helpful"
+FEEDBACK_THANKS = "Thank you for telling us."
+FEEDBACK_WHAT_WAS_MISSING = (
+    "Thank you for telling us. If you like, say what you were looking for (it helps the clinic improve "
+    "its documents), or just ask your next question."
+)
 CONTACT = "You can reach {clinic} by phone at {phone} or by email at {email} ({hours}). To book an appointment: {booking_url}"
 FORGOTTEN = "I have deleted this conversation. Nothing you said here is kept any more."
 FORGET_FAILED = (

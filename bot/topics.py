@@ -97,6 +97,7 @@ RESTRICTED_INTENTS: Dict[str, str] = {
 SAFETY_INTENTS: Dict[str, str] = {"emergency": "emergency", **{kind: intent for intent, kind in RESTRICTED_INTENTS.items()}}
 #: Intents the composer's buttons lead to besides the topics.
 HUMAN_INTENT = "request_human"
+FEEDBACK_INTENT = "feedback"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 #: The follow-up intent: "what about RA?" takes the rest of its question from the conversation.
 INFORM_INTENT = "inform"

@@ -63,7 +63,7 @@ def test_which_conditions_cause_hip_pain(composer, disclaimer):
         assert name in text
     assert "Source: What autoimmune disease causes hip pain" in text
     assert text.endswith(disclaimer)
-    assert slots_of(events) == {"condition": None, "pain_type": "hip", "last_topic": "conditions_for_pain"}
+    assert slots_of(events) == {"condition": None, "pain_type": "hip", "last_topic": "conditions_for_pain", "not_covered": None}
 
 
 def test_umbrella_condition_does_not_narrow_a_which_conditions_question(composer):
@@ -256,3 +256,18 @@ def test_a_restricted_part_is_refused_and_the_rest_answered(composer):
     text = messages[0]["text"]
     assert text.startswith("I can't advise on doses")
     assert "Here is how our documents describe rheumatoid arthritis" in text
+
+
+def test_every_medical_answer_asks_for_feedback_and_a_tap_is_thanked(composer):
+    messages, events = run(actions.ActionAnswer, composer, tracker("what causes hip pain", "ask_conditions_for_pain", {"pain_type": "hip"}))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ['/feedback{"helpful": "yes"}', '/feedback{"helpful": "no"}']
+    thanks, _ = run(actions.ActionFeedback, composer, tracker('/feedback{"helpful": "no"}', "feedback", {"helpful": "no"}))
+    assert "what you were looking for" in thanks[0]["text"]
+    thanks, _ = run(actions.ActionFeedback, composer, tracker('/feedback{"helpful": "yes"}', "feedback", {"helpful": "yes"}))
+    assert thanks[0]["text"] == "Thank you for telling us."
+
+
+def test_an_unanswered_subject_is_remembered_for_the_staff_report(composer):
+    _, events = run(actions.ActionAnswer, composer, tracker("how is the flu treated", "ask_treatment"))
+    assert slots_of(events)["not_covered"] == "the flu"

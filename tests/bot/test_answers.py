@@ -43,6 +43,8 @@ def every_reply(composer: AnswerComposer):
     for question in MESSAGES:
         yield f"respond({question.text})", composer.respond(question)
     yield "not_covered", composer.not_covered("the flu")
+    for helpful in (True, False, None):
+        yield f"feedback({helpful})", composer.feedback(helpful)
     for words in ("DMARDs", "entheses", "sacroiliac joints"):
         yield f"term({words})", composer.term(composer.store.resolve_term(words))
     for name in ("capabilities", "out_of_scope", "not_understood", "ask_rephrase", "welcome", "contact", "forgotten"):
