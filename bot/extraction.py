@@ -9,21 +9,23 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple, cast
 
 import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.pipeline import EntityRuler
 from spacy.tokens import Doc, Span
 
 from bot import settings
 from bot.documents import Block, ParsedDocument
 from bot.nlp import make_base_pipeline
-from bot.terms import FoundTerm, TermFinder, TermRules, parse_term_rules
-from bot.vocabulary import Vocabulary, condition_key, load_vocabulary
+from bot.terms import FoundTerm, Memo, TermFinder, TermRules, is_acronym, parse_term_rules
+from bot.vocabulary import LearnedName, Vocabulary, condition_key, load_vocabulary, normalize
 
 CONDITION, SITE, PAIN_TERM = "CONDITION", "SITE", "PAIN_TERM"
 LEXICON_MODULE = "bot.lexicon"  # the public medical lexicon, used when it is installed
@@ -59,6 +61,38 @@ class FactRules:
     site_window: int
     mention_patterns: Tuple[list, ...] = ()
     terms: TermRules = field(default_factory=TermRules)
+    learning: "LearningRules" = field(default_factory=lambda: LearningRules())
+
+
+@dataclass(frozen=True)
+class LearningRules:
+    """How a document teaches the store names (``learning`` in data/fact_rules.yml)."""
+
+    condition_categories: FrozenSet[str] = frozenset()
+    condition_shapes: Tuple[re.Pattern, ...] = ()
+    lexicon_mentions: int = 2
+    pain_nouns: FrozenSet[str] = frozenset()
+    pain_adjectives: FrozenSet[str] = frozenset()
+    pain_prepositions: FrozenSet[str] = frozenset()
+    pain_determiners: FrozenSet[str] = frozenset()
+
+
+def _learning_rules(data: Optional[dict]) -> LearningRules:
+    data = data or {}
+    words = lambda key: frozenset(w.lower() for w in data.get(key, []))  # noqa: E731
+    try:
+        shapes = tuple(re.compile(p) for p in data.get("condition_shapes", []))
+    except re.error as error:
+        raise ValueError(f"learning.condition_shapes: {error}") from error
+    return LearningRules(
+        condition_categories=words("condition_categories"),
+        condition_shapes=shapes,
+        lexicon_mentions=int(data.get("lexicon_mentions", 2)),
+        pain_nouns=words("pain_nouns"),
+        pain_adjectives=words("pain_adjectives"),
+        pain_prepositions=words("pain_prepositions"),
+        pain_determiners=words("pain_determiners"),
+    )
 
 
 def _patterns(value: object, where: str) -> Tuple[list, ...]:
@@ -82,6 +116,7 @@ def load_fact_rules(path: Optional[Path] = None) -> FactRules:
         site_window=int(data.get("site_window", 10)),
         mention_patterns=_patterns(data.get("mention_patterns"), "mention_patterns"),
         terms=parse_term_rules(data.get("terms")),
+        learning=_learning_rules(data.get("learning")),
     )
 
 
@@ -93,9 +128,13 @@ class Extractor:
         self.rules = rules
         self.nlp = self._build_pipeline()
         self._groups = {condition.name: condition.group for condition in vocabulary.conditions}
-        self.terms = TermFinder(rules.terms, self._known_condition, _not_terms(vocabulary), lexicon)
+        self.terms = TermFinder(rules.terms, self._known_conditions, _not_terms(vocabulary), lexicon)
+        self._site_spellings = frozenset(s for p in vocabulary.pain_types for s in p.site_spellings())
+        self._vocabulary_spellings = frozenset(
+            normalize(s) for c in vocabulary.conditions for s in (*c.spellings(), *c.abbreviations)
+        ) | frozenset(normalize(s) for p in vocabulary.pain_types for s in p.spellings())
         self._pain_words = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        self._pain_words.add("PAIN_WORD", list(self.nlp.tokenizer.pipe(vocabulary.pain_words)))
+        self._pain_words.add("PAIN_WORD", [self.nlp.make_doc(text) for text in vocabulary.pain_words])
         self._cues = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self._patterns = Matcher(self.nlp.vocab)
         self._subject_patterns = Matcher(self.nlp.vocab)
@@ -111,13 +150,13 @@ class Extractor:
         if rules.mention_patterns:
             self._mentions.add("MENTION", list(rules.mention_patterns))
         self._negations = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        self._negations.add("NEG", list(self.nlp.tokenizer.pipe(rules.negation_cues)))
+        self._negations.add("NEG", [self.nlp.make_doc(text) for text in rules.negation_cues])
         self._negation_exceptions = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        self._negation_exceptions.add("EXC", list(self.nlp.tokenizer.pipe(rules.negation_exceptions)))
+        self._negation_exceptions.add("EXC", [self.nlp.make_doc(text) for text in rules.negation_exceptions])
 
     def _build_pipeline(self) -> Language:
         nlp = make_base_pipeline()
-        ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+        ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"}))
         patterns: List[dict] = []
         for condition in self.vocabulary.conditions:
             patterns += [{"label": CONDITION, "pattern": s, "id": condition.name} for s in condition.spellings()]
@@ -177,6 +216,95 @@ class Extractor:
             previous_kind = block.kind
         return passages
 
+    def learn(self, document: ParsedDocument) -> List[LearnedName]:
+        """What the document teaches the store to recognise, beyond this extractor's vocabulary:
+
+        * conditions it defines ("Scleritis is a rare inflammatory disorder ...", "... fasciitis (EF)"),
+          and conditions the medical lexicon knows that it is about (named in its title or a heading,
+          or at least ``lexicon_mentions`` times);
+        * pain sites: body parts the lexicon knows (ICD-10-CM's body-site words), named in "X pain",
+          "pain in the X" or "painful X".
+        """
+        rules = self.rules.learning
+        learned: List[LearnedName] = []
+        mentions: Dict[str, int] = {}
+        lexicon_names: Dict[str, List[str]] = {}
+        segments = [(True, document.title)] + [(block.kind == "heading", block.text) for block in document.blocks]
+        for heading, text in segments:
+            # Tokens and sentences only: what the vocabulary already names is left out by its spellings.
+            for sentence in self.nlp(text, disable=["entity_ruler", "lowercase_lemmas"]).sents:
+                doc = sentence.as_doc()
+                for term in self.terms.find(doc, mentions=False) + self._lexicon_conditions(doc):
+                    if self._known_spelling(term) or self._generic(term.surface):
+                        continue  # a vocabulary condition, or only a category word ("the disease")
+                    if term.defines and self._names_condition(term):
+                        name = term.surface.lower() if not is_acronym(term.surface) else term.surface
+                        for spelling in term.spellings:
+                            if spelling.lower() != name.lower() and self._generic(spelling):
+                                continue
+                            acronym = spelling != term.surface and is_acronym(spelling)
+                            learned.append(LearnedName("condition", name, spelling, acronym, "definition"))
+                    elif term.kind == "condition" and not term.defines:
+                        name = term.spellings[-1].lower()
+                        mentions[name] = mentions.get(name, 0) + (rules.lexicon_mentions if heading else 1)
+                        lexicon_names.setdefault(name, []).append(term.surface)
+                learned += self._pain_sites(doc)
+        defined = [f" {n.name.lower()} " for n in learned if n.kind == "condition"]
+        for name, count in mentions.items():
+            if any(f" {name} " in longer for longer in defined):
+                continue  # "fasciitis" in a document that defines "eosinophilic fasciitis"
+            if count >= rules.lexicon_mentions:
+                learned += [LearnedName("condition", name, spelling, False, "lexicon") for spelling in {name, *lexicon_names[name]}]
+        return sorted(set(learned), key=lambda n: (n.kind, n.name, n.spelling))
+
+    def _known_spelling(self, term: FoundTerm) -> bool:
+        return term.key is not None or normalize(term.surface) in self._vocabulary_spellings
+
+    def _lexicon_conditions(self, doc: Doc) -> List[FoundTerm]:
+        """The conditions the lexicon names in a sentence (mentions, for Extractor.learn)."""
+        out = []
+        for (start, end), (kind, name) in self.terms.lexicon_spans(doc).items():
+            span = doc[start:end]
+            if kind == "condition" and normalize(span.text) not in self._vocabulary_spellings:
+                out.append(FoundTerm(span.text, kind, tuple(dict.fromkeys([span.text, name])), "mention", span.start_char, span.end_char))
+        return out
+
+    def _names_condition(self, term: FoundTerm) -> bool:
+        rules = self.rules.learning
+        if term.kind in ("drug", "procedure", "symptom", "body_part"):
+            return False
+        if term.kind == "condition" or (term.category or "") in rules.condition_categories:
+            return True
+        last = term.surface.lower().split()[-1] if term.surface.split() else ""
+        return any(shape.search(last) for shape in rules.condition_shapes)
+
+    def _generic(self, text: str) -> bool:
+        """Only category and stop words ("condition", "the disease"): not a name."""
+        words = text.lower().split()
+        generic = self.rules.learning.condition_categories | self.rules.terms.categories
+        return not words or all(w in generic or self.nlp.vocab[w].is_stop for w in words)
+
+    def _pain_sites(self, doc: Doc) -> List[LearnedName]:
+        rules = self.rules.learning
+        known = self._site_spellings
+        out: List[LearnedName] = []
+        for (start, end), (kind, name) in self.terms.lexicon_spans(doc).items():
+            surface = doc[start:end].text
+            if kind != "body_part" or name.lower() in known or surface.lower() in known:
+                continue
+            before = [t.lower_ for t in doc[max(0, start - 3) : start]]
+            after = doc[end].lower_ if end < len(doc) else ""
+            phrase = (
+                after in rules.pain_nouns
+                or (before[-1:] and before[-1] in rules.pain_adjectives)
+                or (before[-2:-1] and before[-2] in rules.pain_nouns and before[-1] in rules.pain_prepositions)
+                or (len(before) == 3 and before[0] in rules.pain_nouns and before[1] in rules.pain_prepositions
+                    and before[2] in rules.pain_determiners)
+            )
+            if phrase:
+                out.append(LearnedName("site", name.lower(), surface, False, "pain phrase"))
+        return out
+
     # -- internals ----------------------------------------------------------------------------
     @staticmethod
     def _passage(ordinal: int, kind: str, heading: Optional[str], text: str, start: int, end: int) -> ExtractedPassage:
@@ -220,12 +348,10 @@ class Extractor:
                 passage.kinds.add(self.nlp.vocab.strings[match_id])
                 passage.direct_kinds.add(self.nlp.vocab.strings[match_id])
 
-    def _known_condition(self, span: Span) -> Optional[Tuple[str, str, Optional[str]]]:
-        """A vocabulary condition that is exactly this span: ("condition", name, key)."""
-        entity = next((e for e in span.doc.ents if e.start == span.start and e.end == span.end and e.label_ == CONDITION), None)
-        if entity is None:
-            return None
-        return "condition", entity.ent_id_, condition_key(entity.ent_id_)
+    @staticmethod
+    def _known_conditions(doc: Doc) -> Dict[Tuple[int, int], Tuple[str, str, Optional[str]]]:
+        """The vocabulary conditions of a passage: (start, end) -> ("condition", name, key)."""
+        return {(e.start, e.end): ("condition", e.ent_id_, condition_key(e.ent_id_)) for e in doc.ents if e.label_ == CONDITION}
 
     def _subjects_named(self, doc: Doc, paragraph_subject: Optional[str]) -> List[str]:
         """Conditions the sentence names as what it is about, in order.
@@ -320,7 +446,7 @@ def optional_lexicon() -> Optional[Callable[[str], Sequence]]:
         return None
     module = importlib.import_module(LEXICON_MODULE)
     try:
-        return module.default_lexicon().subjects
+        return Memo(module.default_lexicon().subjects)
     except (getattr(module, "LexiconDataError", ValueError), OSError) as error:
         log.warning("medical lexicon unavailable (%s): learning from the documents' definitions only", error)
         return None
@@ -331,7 +457,7 @@ def lexicon_sources() -> List[Path]:
     if not lexicon_installed():
         return []
     module = importlib.import_module(LEXICON_MODULE)
-    files = [Path(module.__file__)] if getattr(module, "__file__", None) else []
+    files = [Path(module.__file__)] if module.__file__ else []
     folder = module.lexicon_dir() if hasattr(module, "lexicon_dir") else None
     if folder is not None and Path(folder).is_dir():
         files += sorted(Path(folder).glob("*.yml"))

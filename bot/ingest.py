@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload
 
@@ -29,16 +29,28 @@ from bot.models import (
     ConditionPainLink,
     Document,
     Fact,
-    Passage,
     PainType,
     PainTypeAlias,
+    Passage,
     StoreMeta,
     Term,
     TermAlias,
     TermOccurrence,
 )
+from bot.models import (
+    LearnedName as LearnedNameRow,
+)
 from bot.terms import FoundTerm
-from bot.vocabulary import Vocabulary, condition_key, load_vocabulary, match_key, normalize, term_key
+from bot.vocabulary import (
+    LearnedName,
+    Vocabulary,
+    condition_key,
+    load_vocabulary,
+    match_key,
+    normalize,
+    term_key,
+    with_learned,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +59,35 @@ _PIPELINE_SOURCES = ("documents.py", "extraction.py", "terms.py", "ingest.py", "
 
 
 @dataclass
+class DocumentSummary:
+    """What the store found in one document, for the clinic to check (``make store`` prints it)."""
+
+    title: str
+    conditions: List[str] = field(default_factory=list)  # named in its statements (links and facts)
+    pain_types: List[str] = field(default_factory=list)
+    terms_defined: List[str] = field(default_factory=list)  # terms it explains
+    terms_used: List[str] = field(default_factory=list)  # terms it only uses
+    learned_conditions: List[str] = field(default_factory=list)  # not in data/vocabulary.yml
+    learned_sites: List[str] = field(default_factory=list)
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.conditions or self.pain_types or self.terms_defined)
+
+
+@dataclass
 class BuildReport:
     loaded: List[str] = field(default_factory=list)
     unchanged: List[str] = field(default_factory=list)
     removed: List[str] = field(default_factory=list)
     skipped: List[Tuple[str, str]] = field(default_factory=list)  # (document name, reason)
+    documents: Dict[str, DocumentSummary] = field(default_factory=dict)  # every document in the store
+    lexicon: bool = False  # the medical lexicon was used to learn names
+
+    @property
+    def unanswerable(self) -> List[str]:
+        """Documents from which nothing answerable was found: no condition, pain site or explained term."""
+        return [name for name, summary in self.documents.items() if not summary.answerable]
 
     def as_dict(self) -> dict:
         return {
@@ -59,6 +95,8 @@ class BuildReport:
             "unchanged": self.unchanged,
             "removed": self.removed,
             "skipped": [{"document": name, "reason": reason} for name, reason in self.skipped],
+            "documents": {name: {**asdict(summary), "answerable": summary.answerable} for name, summary in self.documents.items()},
+            "unanswerable": self.unanswerable,
         }
 
 
@@ -73,57 +111,143 @@ def build_store(
 ) -> BuildReport:
     """Bring the store in line with the documents folder. Returns what happened to each document.
 
-    The spaCy pipeline (and the medical lexicon, when installed and ``use_lexicon``) is loaded only
-    when a document has to be read again, so a build with nothing to do is quick."""
+    Two passes: every document first teaches the vocabulary the names it defines or is about
+    (``Extractor.learn``; kept per document, so an unchanged one is not read again), then the
+    documents that changed are read with the vocabulary plus everything learned. When what was
+    learned changes, every document is read again (an old one may name the new condition).
+    The spaCy pipeline and the medical lexicon are loaded only when a document has to be read."""
     documents_dir = Path(documents_dir or settings.documents_dir())
     if not documents_dir.is_dir():
         raise FileNotFoundError(f"documents folder not found: {documents_dir}")
     vocabulary_path = Path(vocabulary_path or settings.vocabulary_path())
     rules_path = Path(rules_path or settings.fact_rules_path())
-    vocabulary = extractor.vocabulary if extractor is not None else load_vocabulary(vocabulary_path)
+    base = extractor.vocabulary if extractor is not None else load_vocabulary(vocabulary_path)
+    readers: Dict[str, Extractor] = {}
 
-    def reader() -> Extractor:
-        return extractor or default_extractor(vocabulary_path, rules_path, use_lexicon)
+    def base_reader() -> Extractor:
+        if "base" not in readers:
+            readers["base"] = extractor or default_extractor(vocabulary_path, rules_path, use_lexicon)
+        return readers["base"]
+
+    def reader(vocabulary: Vocabulary) -> Extractor:
+        if vocabulary == base:
+            return base_reader()
+        if "learned" not in readers:
+            first = base_reader()
+            readers["learned"] = Extractor(vocabulary, first.rules, first.terms.lexicon)
+        return readers["learned"]
 
     engine = engine or engine_for()
     _ensure_schema(engine)
-    fingerprint = _fingerprint(vocabulary_path, rules_path, *(lexicon_sources() if use_lexicon else []))
+    code = _fingerprint(vocabulary_path, rules_path, *(lexicon_sources() if use_lexicon else []))
     report = BuildReport()
     files = sorted(p for p in documents_dir.iterdir() if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
     with session_factory(engine).begin() as session:
+        before = set(session.scalars(select(Document.path)))
+        parsed_documents, learned = _learn(session, files, code, base_reader, report, on_document)
+        vocabulary = with_learned(base, [name for names in learned.values() for name in names])
+        fingerprint = hashlib.sha256((code + repr(_learned_part(vocabulary, base))).encode("utf-8")).hexdigest()
         meta = session.get(StoreMeta, "fingerprint")
         if meta is None or meta.value != fingerprint:
             _reset(session, vocabulary)
             session.merge(StoreMeta(key="fingerprint", value=fingerprint))
+            session.merge(StoreMeta(key="code", value=code))
         existing: Dict[str, Document] = {d.path: d for d in session.scalars(select(Document))}
         conditions = {c.name: c for c in session.scalars(select(Condition))}
         pain_types = {p.key: p for p in session.scalars(select(PainType))}
         terms = _TermIndex(session, conditions)
-        for path in files:
-            name = path.name
-            if on_document:
-                on_document(name)
-            try:
-                parsed = read_document(path, name)
-            except DocumentError as error:
-                log.warning("skipped document %s: %s", name, error)
-                report.skipped.append((name, str(error)))
-                continue
-            old = existing.pop(name, None)
+        for parsed in parsed_documents:
+            old = existing.pop(parsed.path, None)
             if old is not None and old.checksum == parsed.checksum:
-                report.unchanged.append(name)
+                report.unchanged.append(parsed.path)
                 continue
             if old is not None:
                 _delete_document(session, old)
-            _write_document(session, parsed, reader().extract(parsed), conditions, pain_types, terms)
-            report.loaded.append(name)
-        for name, gone in existing.items():  # removed from the folder, or no longer readable
+            _write_document(session, parsed, reader(vocabulary).extract(parsed), conditions, pain_types, terms, learned[parsed.path])
+            report.loaded.append(parsed.path)
+        for gone in existing.values():  # removed from the folder, or no longer readable
             _delete_document(session, gone)
-            if name not in {n for n, _ in report.skipped}:
-                report.removed.append(name)
+        report.removed = sorted(before - {p.path for p in parsed_documents} - {n for n, _ in report.skipped})
+        terms.write()
         if report.loaded or existing:
             _refresh_terms(session)
+        report.documents = _summaries(session)
+        report.lexicon = bool(readers) and base_reader().terms.lexicon is not None
     return report
+
+
+def _learn(session: Session, files: List[Path], code: str, base_reader: Callable[[], Extractor], report: BuildReport,
+           on_document: Optional[Callable[[str], None]]) -> Tuple[List[ParsedDocument], Dict[str, List[LearnedName]]]:
+    """Pass 1: read every document and what it teaches (from the store when it is unchanged)."""
+    same_code = (session.get(StoreMeta, "code") or StoreMeta(value="")).value == code
+    stored = {d.path: d for d in session.scalars(select(Document))}
+    remembered: Dict[int, List[LearnedName]] = {}
+    for row in session.scalars(select(LearnedNameRow).order_by(LearnedNameRow.id)):
+        remembered.setdefault(row.document_id, []).append(LearnedName(row.kind, row.name, row.spelling, row.abbreviation, row.how))
+    parsed_documents: List[ParsedDocument] = []
+    learned: Dict[str, List[LearnedName]] = {}
+    for path in files:
+        if on_document:
+            on_document(path.name)
+        try:
+            parsed = read_document(path, path.name)
+        except DocumentError as error:
+            log.warning("skipped document %s: %s", path.name, error)
+            report.skipped.append((path.name, str(error)))
+            continue
+        parsed_documents.append(parsed)
+        old = stored.get(parsed.path)
+        if same_code and old is not None and old.checksum == parsed.checksum:
+            learned[parsed.path] = remembered.get(old.id, [])
+        else:
+            learned[parsed.path] = base_reader().learn(parsed)
+    return parsed_documents, learned
+
+
+def _learned_part(vocabulary: Vocabulary, base: Vocabulary) -> tuple:
+    return vocabulary.conditions[len(base.conditions):], vocabulary.pain_types[len(base.pain_types):]
+
+
+def _summaries(session: Session) -> Dict[str, DocumentSummary]:
+    """Per document: the conditions and pain types its statements name, its terms and learned names."""
+    documents = {d.id: d for d in session.scalars(select(Document).order_by(Document.path))}
+    out = {d.path: DocumentSummary(d.title) for d in documents.values()}
+    pairs = [
+        (select(Passage.document_id, Condition.name).join(ConditionPainLink, ConditionPainLink.passage_id == Passage.id)
+         .join(Condition, Condition.id == ConditionPainLink.condition_id).where(Condition.group != "umbrella"), "conditions"),
+        (select(Passage.document_id, Condition.name).join(Fact, Fact.passage_id == Passage.id)
+         .join(Condition, Condition.id == Fact.condition_id).where(Condition.group != "umbrella"), "conditions"),
+        (select(Passage.document_id, PainType.name).join(ConditionPainLink, ConditionPainLink.passage_id == Passage.id)
+         .join(PainType, PainType.id == ConditionPainLink.pain_type_id), "pain_types"),
+        (select(Passage.document_id, PainType.name).join(Fact, Fact.passage_id == Passage.id)
+         .join(PainType, PainType.id == Fact.pain_type_id), "pain_types"),
+    ]
+    for statement, attribute in pairs:
+        for document_id, name in session.execute(statement.distinct()):
+            names = getattr(out[documents[document_id].path], attribute)
+            if name not in names:
+                names.append(name)
+    for summary in out.values():
+        summary.conditions.sort()
+        summary.pain_types.sort()
+    strongest: Dict[Tuple[int, str], int] = {}
+    for document_id, name, strength in session.execute(
+        select(Passage.document_id, Term.name, TermOccurrence.strength)
+        .join(TermOccurrence, TermOccurrence.passage_id == Passage.id)
+        .join(Term, Term.id == TermOccurrence.term_id)
+        .order_by(Passage.document_id, Passage.ordinal, TermOccurrence.start)
+    ):
+        key = (document_id, name)
+        strongest[key] = max(strongest.get(key, -1), strength)
+    for (document_id, name), strength in strongest.items():
+        summary = out[documents[document_id].path]
+        (summary.terms_defined if strength > 0 else summary.terms_used).append(name)
+    for row in session.scalars(select(LearnedNameRow).order_by(LearnedNameRow.kind, LearnedNameRow.name)):
+        summary = out[documents[row.document_id].path]
+        names = summary.learned_conditions if row.kind == "condition" else summary.learned_sites
+        if row.name not in names:
+            names.append(row.name)
+    return out
 
 
 def _ensure_schema(engine: Engine) -> None:
@@ -145,8 +269,9 @@ def _ensure_schema(engine: Engine) -> None:
 def _delete_document(session: Session, document: Document) -> None:
     """Delete a document and everything stated from it (explicitly: SQLite may not enforce FKs)."""
     passage_ids = select(Passage.id).where(Passage.document_id == document.id).scalar_subquery()
-    for model in (Fact, TermOccurrence, TermAlias):
+    for model in (Fact, TermOccurrence):
         session.execute(delete(model).where(model.passage_id.in_(passage_ids)), execution_options={"synchronize_session": False})
+    session.execute(delete(LearnedNameRow).where(LearnedNameRow.document_id == document.id), execution_options={"synchronize_session": False})
     session.execute(
         delete(ConditionPainLink).where(ConditionPainLink.passage_id.in_(passage_ids)),
         execution_options={"synchronize_session": False},
@@ -166,7 +291,8 @@ def _fingerprint(*paths: Path) -> str:
 
 def _reset(session: Session, vocabulary: Vocabulary) -> None:
     """Empty every table and load the vocabulary (the rules or vocabulary changed)."""
-    for model in (TermOccurrence, TermAlias, Term, Fact, ConditionPainLink, Passage, Document, ConditionAlias, Condition, PainTypeAlias, PainType):
+    for model in (TermOccurrence, TermAlias, Term, Fact, ConditionPainLink, LearnedNameRow, Passage, Document,
+                  ConditionAlias, Condition, PainTypeAlias, PainType):
         session.execute(delete(model))
     for term in vocabulary.conditions:
         condition = Condition(key=condition_key(term.name), name=term.name, group=term.group)
@@ -182,10 +308,10 @@ def _reset(session: Session, vocabulary: Vocabulary) -> None:
                 seen.add(key)
                 condition.aliases.append(ConditionAlias(alias=abbreviation, normalized=key))
         session.add(condition)
-    for term in vocabulary.pain_types:
-        pain = PainType(key=term.key, name=term.name)
+    for pain_term in vocabulary.pain_types:
+        pain = PainType(key=pain_term.key, name=pain_term.name)
         seen = set()
-        for spelling in term.spellings():
+        for spelling in pain_term.spellings():
             key = normalize(spelling)
             if key not in seen:
                 seen.add(key)
@@ -201,6 +327,7 @@ def _write_document(
     conditions: Dict[str, Condition],
     pain_types: Dict[str, PainType],
     terms: "_TermIndex",
+    learned: Sequence[LearnedName] = (),
 ) -> None:
     document = Document(
         path=parsed.path,
@@ -211,6 +338,9 @@ def _write_document(
         updated_date=parsed.updated_date,
     )
     session.add(document)
+    for item in learned:
+        session.add(LearnedNameRow(document=document, kind=item.kind, name=item.name[:200], spelling=item.spelling[:200],
+                                   abbreviation=item.abbreviation, how=item.how))
     for extracted in passages:
         passage = Passage(
             document=document,
@@ -251,7 +381,7 @@ def _write_statements(
         else:
             targets = subjects
         for condition, explicit in targets:
-            for pain in pains or [None]:
+            for pain in pains or [None]:  # type: ignore[list-item]  # no pain type: the fact is about none
                 key = (kind, condition.name if condition else None, pain.key if pain else None)
                 if key in seen:
                     continue
@@ -271,91 +401,102 @@ def _write_statements(
 
 class _TermIndex:
     """Writes the term index while documents are written: each found term joins the term that already
-    has one of its names (or its condition), else starts a new one; ``_refresh_terms`` then names them."""
+    has one of its names (or its condition), else starts a new one. Occurrences are inserted in bulk by
+    ``write``; ``_refresh_terms`` then rebuilds the spellings and names the terms."""
 
     def __init__(self, session: Session, conditions: Dict[str, Condition]):
         self.session = session
-        self.conditions = conditions
-        self.by_id: Dict[int, Term] = {t.id: t for t in session.scalars(select(Term))}
-        self.by_condition: Dict[int, Term] = {t.condition_id: t for t in self.by_id.values() if t.condition_id is not None}
+        self.conditions = {c.key: c for c in conditions.values()}
+        terms = {t.id: t for t in session.scalars(select(Term))}
+        self.by_condition: Dict[int, Term] = {t.condition_id: t for t in terms.values() if t.condition_id is not None}
         self.by_name: Dict[str, Term] = {}
         self.by_match: Dict[str, Term] = {}
         for term_id, normalized, key in session.execute(select(TermAlias.term_id, TermAlias.normalized, TermAlias.match_key)):
-            self.by_name.setdefault(normalized, self.by_id[term_id])
-            self.by_match.setdefault(key, self.by_id[term_id])
+            self.by_name.setdefault(normalized, terms[term_id])
+            self.by_match.setdefault(key, terms[term_id])
         self._new = 0
-        self._occurrences: Dict[Tuple[int, int], TermOccurrence] = {}  # (term, passage) objects: written this build
-        self._aliases: set = set()
+        self._pending: Dict[Tuple[int, int], Tuple[Term, Passage, FoundTerm, List[str]]] = {}  # (term, passage) objects
 
     def add(self, passage: Passage, found: FoundTerm) -> None:
         term = self._term_for(found)
         if found.kind != "term" and term.kind in ("term", "body_part") and term.kind != found.kind:
             term.kind = found.kind
-        occurrence = self._occurrences.get((id(term), id(passage)))
-        if occurrence is None:
-            occurrence = TermOccurrence(term=term, passage=passage, strength=-1)
-            self._occurrences[(id(term), id(passage))] = occurrence
-            self.session.add(occurrence)
-        if found.strength > occurrence.strength:  # one per passage: the strongest
-            occurrence.rule, occurrence.strength = found.rule, found.strength
-            occurrence.surface, occurrence.start, occurrence.end = found.surface[:200], found.start, found.end
+        key = (id(term), id(passage))
+        spellings = list(found.spellings)
+        if key in self._pending:  # one occurrence per passage: the strongest, with every spelling
+            _, _, before, known = self._pending[key]
+            spellings = known + [s for s in spellings if s not in known]
+            if before.strength >= found.strength:
+                found = before
+        self._pending[key] = (term, passage, found, spellings)
         for spelling in found.spellings:
-            normalized = normalize(spelling)
-            if not normalized or (id(term), id(passage), normalized) in self._aliases:
-                continue
-            self._aliases.add((id(term), id(passage), normalized))
-            self.session.add(TermAlias(term=term, passage=passage, alias=spelling[:200], normalized=normalized[:200],
-                                       match_key=match_key(spelling)[:200]))
-            self.by_name.setdefault(normalized, term)
+            self.by_name.setdefault(normalize(spelling), term)
             self.by_match.setdefault(match_key(spelling), term)
 
+    def write(self) -> None:
+        """Insert this build's occurrences (one statement: the ORM would take longer than the reading)."""
+        if not self._pending:
+            return
+        self.session.flush()
+        rows = [
+            {"term_id": term.id, "passage_id": passage.id, "rule": found.rule, "strength": found.strength,
+             "surface": found.surface[:200], "start": found.start, "end": found.end, "spellings": "\n".join(spellings)}
+            for term, passage, found, spellings in self._pending.values()
+        ]
+        self.session.execute(insert(TermOccurrence), rows)
+        self._pending.clear()
+
     def _term_for(self, found: FoundTerm) -> Term:
-        condition = self._condition(found)
+        condition = self.conditions.get(found.key) if found.key is not None else None
         if condition is not None and condition.id in self.by_condition:
             return self.by_condition[condition.id]
         names = [normalize(s) for s in found.spellings]
         term = next((self.by_name[n] for n in names if n in self.by_name), None)
         if term is None:
             term = next((self.by_match[match_key(s)] for s in found.spellings if match_key(s) in self.by_match), None)
-        if term is not None and condition is not None and term.condition_id not in (None, condition.id):
+        if term is not None and condition is not None and term.condition not in (None, condition):
             term = None  # the same words, but another condition's: keep them apart
         if term is None:
             self._new += 1
             term = Term(key=f"~new-{self._new}", name=found.surface[:200], kind=found.kind)
             self.session.add(term)
-            self.session.flush()
-            self.by_id[term.id] = term
-        if condition is not None and term.condition_id is None:
+        if condition is not None and term.condition is None:
             term.condition = condition
-            term.condition_id = condition.id
             self.by_condition[condition.id] = term
         return term
 
-    def _condition(self, found: FoundTerm) -> Optional[Condition]:
-        if found.key is None:
-            return None
-        return next((c for c in self.conditions.values() if c.key == found.key), None)
-
 
 def _refresh_terms(session: Session) -> None:
-    """After the documents are written: drop terms no passage uses any more, and give every term its
-    name (from its best passage: defining first, then the first in reading order), kind and key."""
+    """After the documents are written: drop terms no passage uses any more, rebuild every term's
+    spellings from its occurrences, and give it its name (from its best passage: defining first,
+    then the first in reading order) and key."""
     session.flush()
     used = select(TermOccurrence.term_id).distinct()
-    unused = select(Term.id).where(Term.id.not_in(used)).scalar_subquery()
-    session.execute(delete(TermAlias).where(TermAlias.term_id.in_(unused)), execution_options={"synchronize_session": False})
+    session.execute(delete(TermAlias), execution_options={"synchronize_session": False})
     session.execute(delete(Term).where(Term.id.not_in(used)), execution_options={"synchronize_session": False})
     session.expire_all()
     best: Dict[int, Tuple[tuple, str]] = {}
+    aliases: Dict[Tuple[int, str], str] = {}
     rows = session.execute(
-        select(TermOccurrence.term_id, TermOccurrence.strength, Document.path, Passage.ordinal, TermOccurrence.start, TermOccurrence.surface)
+        select(TermOccurrence.term_id, TermOccurrence.strength, Document.path, Passage.ordinal, TermOccurrence.start,
+               TermOccurrence.surface, TermOccurrence.spellings)
         .join(Passage, Passage.id == TermOccurrence.passage_id)
         .join(Document, Document.id == Passage.document_id)
+        .order_by(Document.path, Passage.ordinal, TermOccurrence.start)
     )
-    for term_id, strength, path, ordinal, start, surface in rows:
+    for term_id, strength, path, ordinal, start, surface, spellings in rows:
         rank = (-strength, path, ordinal, start)
         if term_id not in best or rank < best[term_id][0]:
             best[term_id] = (rank, surface)
+        for spelling in spellings.split("\n"):
+            normalized = normalize(spelling)[:200]
+            if normalized:
+                aliases.setdefault((term_id, normalized), spelling[:200])
+    if aliases:
+        session.execute(insert(TermAlias), [
+            {"term_id": term_id, "alias": alias, "normalized": normalized, "match_key": match_key(alias)[:200]}
+            for (term_id, normalized), alias in sorted(aliases.items())
+        ])
     terms = session.scalars(select(Term).options(joinedload(Term.condition)).order_by(Term.id)).unique().all()
     wanted: Dict[int, Tuple[str, str]] = {}
     taken: Dict[str, int] = {}

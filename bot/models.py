@@ -7,7 +7,7 @@ that states it, with character offsets so the passage can be reproduced exactly.
 from __future__ import annotations
 
 import datetime as dt
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from sqlalchemy import (
     Boolean,
@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
-Base = declarative_base()
+Base: Any = declarative_base()  # SQLAlchemy 1.4 ships no types for it
 
 
 class Document(Base):
@@ -177,22 +177,20 @@ class Term(Base):
 
 
 class TermAlias(Base):
-    """A spelling of a term, learned from the passage that uses it (gone with its document)."""
+    """A spelling of a term: every spelling its occurrences give, rebuilt with each build."""
 
     __tablename__ = "term_aliases"
 
     id = Column(Integer, primary_key=True)
     term_id = Column(Integer, ForeignKey("terms.id", ondelete="CASCADE"), nullable=False)
-    passage_id = Column(Integer, ForeignKey("passages.id", ondelete="CASCADE"), nullable=False)
     alias = Column(String(200), nullable=False)  # as written
     normalized = Column(String(200), nullable=False)  # vocabulary.normalize
     match_key = Column(String(200), nullable=False)  # vocabulary.match_key: plurals and spellings of one word agree
 
     term: Term = relationship("Term", back_populates="aliases")
-    passage: Passage = relationship("Passage")
 
     __table_args__ = (
-        UniqueConstraint("term_id", "passage_id", "normalized"),
+        UniqueConstraint("term_id", "normalized"),
         Index("ix_term_aliases_normalized", "normalized"),
         Index("ix_term_aliases_match_key", "match_key"),
     )
@@ -211,11 +209,31 @@ class TermOccurrence(Base):
     surface = Column(String(200), nullable=False)  # the words in the passage
     start = Column(Integer, nullable=False)  # offsets in the passage text
     end = Column(Integer, nullable=False)
+    spellings = Column(Text, nullable=False)  # every name it goes by here, one a line (long form, abbreviation, ...)
 
     term: Term = relationship("Term", back_populates="occurrences")
     passage: Passage = relationship("Passage")
 
     __table_args__ = (UniqueConstraint("term_id", "passage_id"), Index("ix_term_occurrences_term", "term_id"))
+
+
+class LearnedName(Base):
+    """A name a document taught the store to recognise beyond data/vocabulary.yml: a condition it
+    defines or is about, or a body site it names with pain (gone with its document)."""
+
+    __tablename__ = "learned_names"
+
+    id = Column(Integer, primary_key=True)
+    document_id = Column(Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False)
+    kind = Column(String(20), nullable=False)  # condition | site
+    name = Column(String(200), nullable=False)
+    spelling = Column(String(200), nullable=False)
+    abbreviation = Column(Boolean, nullable=False, default=False)
+    how = Column(String(20), nullable=False)  # definition | lexicon | pain phrase
+
+    document: Document = relationship("Document")
+
+    __table_args__ = (Index("ix_learned_names_document", "document_id"),)
 
 
 class StoreMeta(Base):

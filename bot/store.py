@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.db import engine_for, session_factory
 from bot.models import (
@@ -22,14 +22,17 @@ from bot.models import (
     ConditionPainLink,
     Document,
     Fact,
-    Passage,
     PainType,
     PainTypeAlias,
+    Passage,
     Term,
     TermAlias,
     TermOccurrence,
 )
-from bot.vocabulary import match_key, normalize
+from bot.models import (
+    LearnedName as LearnedNameRow,
+)
+from bot.vocabulary import ANSWERABLE_GROUPS, LearnedName, match_key, normalize
 
 FUZZY_CUTOFF = 0.84  # "rhuematoid arthritis" -> rheumatoid arthritis, but "gut" is not "gout"
 TERM_FUZZY_MIN_LENGTH = 8  # near misses of a term only for long words: "autoantibodys", never "MRI" for "MRA"
@@ -110,7 +113,7 @@ class ConditionStore:
 
     def __init__(self, engine: Optional[Engine] = None):
         self._engine = engine
-        self._sessions = None
+        self._sessions: Optional[sessionmaker] = None
         self._alias_cache: Dict[type, Dict[str, int]] = {}
         self._term_index: Optional[_TermIndex] = None
 
@@ -165,7 +168,7 @@ class ConditionStore:
             rows = session.execute(
                 select(*columns)
                 .join(ConditionPainLink, ConditionPainLink.condition_id == Condition.id)
-                .where(Condition.group.in_(("autoimmune", "immune-mediated")))
+                .where(Condition.group.in_(ANSWERABLE_GROUPS))
             )
             for row in rows:
                 counts[tuple(row)] = counts.get(tuple(row), 0) + 3
@@ -179,13 +182,25 @@ class ConditionStore:
                 select(PainType.key, PainType.name)
                 .join(ConditionPainLink, ConditionPainLink.pain_type_id == PainType.id)
                 .join(Condition, Condition.id == ConditionPainLink.condition_id)
-                .where(Condition.group.in_(("autoimmune", "immune-mediated")))
+                .where(Condition.group.in_(ANSWERABLE_GROUPS))
             )
             counts: Dict[Tuple[str, str], int] = {}
             for key, name in rows:
                 counts[(key, name)] = counts.get((key, name), 0) + 1
             ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
             return [PainTypeRef(key, name) for (key, name), _ in ranked]
+
+    def learned_names(self) -> List[LearnedName]:
+        """The names the documents taught the store beyond data/vocabulary.yml (for the NLU export)."""
+        with self._session() as session:
+            rows = session.scalars(select(LearnedNameRow).order_by(LearnedNameRow.id))
+            return [LearnedName(r.kind, r.name, r.spelling, r.abbreviation, r.how) for r in rows]
+
+    def term_spellings(self) -> List[str]:
+        """Every spelling of every term the documents explain or use, as written, each once."""
+        with self._session() as session:
+            rows = session.execute(select(TermAlias.alias, TermAlias.normalized).order_by(TermAlias.normalized, TermAlias.id))
+            return list({normalized: alias for alias, normalized in rows}.values())
 
     # -- terms ----------------------------------------------------------------------------------
     def resolve_term(self, text: Optional[str]) -> Optional[TermRef]:
@@ -272,7 +287,7 @@ class ConditionStore:
                 _links()
                 .join(PainType, PainType.id == ConditionPainLink.pain_type_id)
                 .join(Condition, Condition.id == ConditionPainLink.condition_id)
-                .where(PainType.key == pain_key, Condition.group.in_(("autoimmune", "immune-mediated")))
+                .where(PainType.key == pain_key, Condition.group.in_(ANSWERABLE_GROUPS))
             ).all()
             results = [
                 ConditionForPain(_condition_ref(group[0].condition), _ranked_evidence(group))
@@ -456,7 +471,7 @@ def _strength(evidence: Sequence[Evidence]) -> Tuple[int, int]:
 
 
 def _ranked_evidence(links: Sequence[ConditionPainLink]) -> Tuple[Evidence, ...]:
-    ordered = sorted(links, key=lambda l: (not l.explicit, l.passage.document.path, l.passage.ordinal))
+    ordered = sorted(links, key=lambda link: (not link.explicit, link.passage.document.path, link.passage.ordinal))
     return tuple(_evidence(link.passage, link.explicit) for link in ordered)
 
 

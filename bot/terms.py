@@ -19,8 +19,8 @@ in ``data/vocabulary.yml``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, replace
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
 
 from spacy.tokens import Doc, Span
 
@@ -42,6 +42,7 @@ class FoundTerm:
     start: int  # character offsets in the passage text
     end: int
     key: Optional[str] = None  # a fixed key (a vocabulary condition's key), else derived from the name
+    category: Optional[str] = None  # what a definition says it is ("disorder" in "X is a rare disorder")
 
     @property
     def defines(self) -> bool:
@@ -62,6 +63,7 @@ class TermRules:
     naming_cues: Tuple[Tuple[str, ...], ...] = ()
     relatives: FrozenSet[str] = frozenset()
     max_words: int = 5
+    lexicon_sources: FrozenSet[str] = frozenset({"vocabulary", "lay", "icd10cm", "drugs"})
 
 
 def parse_term_rules(data: Optional[dict]) -> TermRules:
@@ -82,7 +84,16 @@ def parse_term_rules(data: Optional[dict]) -> TermRules:
         naming_cues=tuple(tuple(cue.lower().split()) for cue in data.get("naming_cues", [])),
         relatives=frozenset(w.lower() for w in data.get("relatives", [])),
         max_words=int(data.get("max_words", 5)),
+        lexicon_sources=frozenset(data.get("lexicon_sources", ["vocabulary", "lay", "icd10cm", "drugs"])),
     )
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What recognises spans of one passage: the lexicon's and the extractor's (token start, end)."""
+
+    lexicon: Dict[Tuple[int, int], Tuple[str, str]]
+    known: Dict[Tuple[int, int], Tuple[str, str, Optional[str]]]
 
 
 @dataclass(frozen=True)
@@ -99,14 +110,14 @@ class _Unit:
 
 
 class TermFinder:
-    """Finds the terms of a passage. ``known(span)`` gives (kind, canonical name, key) for a span the
-    extractor recognised (a vocabulary condition) or None; ``lexicon(text)`` gives the lexicon's
-    subjects of a text (or is None when the lexicon is not installed)."""
+    """Finds the terms of a passage. ``known(doc)`` gives (kind, canonical name, key) for each span the
+    extractor recognised (a vocabulary condition); ``lexicon(text)`` gives the lexicon's subjects of a
+    text (or is None when the lexicon is not installed)."""
 
     def __init__(
         self,
         rules: TermRules,
-        known: Callable[[Span], Optional[Tuple[str, str, Optional[str]]]],
+        known: Callable[[Doc], Dict[Tuple[int, int], Tuple[str, str, Optional[str]]]],
         not_terms: Iterable[str] = (),
         lexicon: Optional[Callable[[str], Sequence]] = None,
     ):
@@ -115,57 +126,73 @@ class TermFinder:
         self.not_terms = frozenset(word.lower() for word in not_terms)
         self.lexicon = lexicon
 
-    def find(self, doc: Doc) -> List[FoundTerm]:
+    def find(self, doc: Doc, mentions: bool = True) -> List[FoundTerm]:
+        """The terms of a passage (``mentions=False``: only what it defines)."""
         units = _units(doc)
-        lexicon = self._lexicon_spans(doc)
+        seen = _Seen(self.lexicon_spans(doc), self.known(doc))
         definitions = [
-            *self._abbreviations(doc, units, lexicon),
-            *self._appositions(doc, units, lexicon),
-            *self._copulas(doc, units, lexicon),
-            *self._namings(doc, units, lexicon),
+            *self._abbreviations(doc, units, seen),
+            *self._appositions(doc, units, seen),
+            *self._copulas(doc, units, seen),
+            *self._namings(doc, units, seen),
         ]
-        mentions = self._mentions(doc, units, lexicon)
+        used = self._mentions(doc, units, seen) if mentions else []
         found: List[FoundTerm] = []
         taken: List[Tuple[int, int]] = []
         for term in sorted(definitions, key=lambda t: -t.strength):  # each definition once; a mention of the same words is dropped
-            if not any(term.start == s and term.end == e for s, e in taken):
+            same = next((k for k, f in enumerate(found) if (f.start, f.end) == (term.start, term.end)), None)
+            if same is None:
                 found.append(term)
                 taken.append((term.start, term.end))
-        for term in sorted(mentions, key=lambda t: (-(t.end - t.start), t.start)):
+            else:  # "Eosinophilic fasciitis (EF) is a ...": one definition, with both names
+                found[same] = replace(found[same], spellings=tuple(dict.fromkeys(found[same].spellings + term.spellings)))
+        for term in sorted(used, key=lambda t: (-(t.end - t.start), t.start)):
             if all(term.end <= s or term.start >= e for s, e in taken):
                 found.append(term)
                 taken.append((term.start, term.end))
         return sorted(found, key=lambda t: (t.start, -t.end))
 
     # -- what a span is ---------------------------------------------------------------------------
-    def _lexicon_spans(self, doc: Doc) -> Dict[Tuple[int, int], Tuple[str, str]]:
+    def lexicon_spans(self, doc: Doc) -> Dict[Tuple[int, int], Tuple[str, str]]:
         """(first token, end token) -> (kind, name) for the lexicon's subjects in the passage."""
         if self.lexicon is None:
             return {}
         out: Dict[Tuple[int, int], Tuple[str, str]] = {}
         for subject in self.lexicon(doc.text):
-            if subject.kind not in LEXICON_KINDS:
+            if subject.kind not in LEXICON_KINDS or getattr(subject, "source", None) not in self.rules.lexicon_sources:
+                continue
+            if subject.kind == "body_part" and subject.source == "vocabulary":
+                continue  # the clinic's pain sites: pain types, not terms
+            if subject.kind == "condition" and self._generic_condition(subject.name):
                 continue
             span = doc.char_span(subject.start, subject.end, alignment_mode="expand")
             if span is not None and not _proper_name(span):
                 out[(span.start, span.end)] = (subject.kind, _strip_article(subject.name))
         return out
 
-    def _describe(self, doc: Doc, start: int, end: int, lexicon) -> Tuple[Optional[str], Tuple[str, ...], Optional[str]]:
+    def _describe(self, doc: Doc, start: int, end: int, seen: _Seen) -> Tuple[Optional[str], Tuple[str, ...], Optional[str]]:
         """(kind, extra spellings, fixed key) of a span: a vocabulary condition, a lexicon name, or a
         term shaped like one (kind None when nothing recognises it)."""
         span = doc[start:end]
-        known = self.known(span)
+        known = seen.known.get((start, end))
         if known is not None:
             kind, name, key = known
             return kind, (name,), key
-        if (start, end) in lexicon:
-            kind, name = lexicon[(start, end)]
+        if (start, end) in seen.lexicon:
+            kind, name = seen.lexicon[(start, end)]
             return kind, (name,), None
         text = span.text
-        if _ACRONYM.match(text) or all(self._termlike(unit.text) for unit in _units(span.as_doc()) if unit.is_word):
+        if _ACRONYM.match(text) or all(self._termlike(unit.text) for unit in _units(span) if unit.is_word):
             return "term", (), None
         return None, (), None
+
+    def _generic_condition(self, name: str) -> bool:
+        """A category with describing words ("systemic disease", "inflammatory disorder"), not a name
+        ("Behçet's disease" has a proper name in it)."""
+        words = name.split()
+        if len(words) < 2 or words[-1].lower() not in self.rules.categories:
+            return False
+        return not any(w[:1].isupper() or "'" in w or "’" in w for w in words[:-1])
 
     def _termlike(self, word: str) -> bool:
         lowered = word.lower()
@@ -177,19 +204,19 @@ class TermFinder:
         lowered = " ".join(text.lower().split())
         return bool(lowered) and lowered not in self.not_terms and len(lowered) >= 2 and any(ch.isalpha() for ch in lowered)
 
-    def _term(self, doc: Doc, start: int, end: int, rule: str, lexicon, kind: Optional[str] = None,
-              spellings: Sequence[str] = ()) -> Optional[FoundTerm]:
+    def _term(self, doc: Doc, start: int, end: int, rule: str, seen: _Seen, kind: Optional[str] = None,
+              spellings: Sequence[str] = (), category: Optional[str] = None) -> Optional[FoundTerm]:
         span = doc[start:end]
         text = span.text.strip()
         if not self._acceptable(text):
             return None
-        described, extra, key = self._describe(doc, start, end, lexicon)
+        described, extra, key = self._describe(doc, start, end, seen)
         kind = described if described not in (None, "term") else (kind or described or "term")
         names = tuple(dict.fromkeys([text, *spellings, *extra]))
-        return FoundTerm(text, kind, names, rule, span.start_char, span.end_char, key)
+        return FoundTerm(text, kind, names, rule, span.start_char, span.end_char, key, category)
 
     # -- definitions ------------------------------------------------------------------------------
-    def _abbreviations(self, doc: Doc, units: List[_Unit], lexicon) -> Iterable[FoundTerm]:
+    def _abbreviations(self, doc: Doc, units: List[_Unit], seen: _Seen) -> Iterable[FoundTerm]:
         """'<long form> (<ABBR>)': the long form whose letters spell the abbreviation."""
         for i, token in enumerate(doc):
             if token.text != "(":
@@ -206,15 +233,14 @@ class TermFinder:
             long_start = _long_form_start(short, window)
             if long_start is None:
                 continue
-            described = self._term(doc, long_start, i, "abbreviation", lexicon, spellings=(short,))
+            described = self._term(doc, long_start, i, "abbreviation", seen, spellings=(short,))
             if described is not None:
-                short_kind, _, _ = self._describe(doc, i + 1, close, lexicon)
+                short_kind, _, _ = self._describe(doc, i + 1, close, seen)
                 if described.kind == "term" and short_kind not in (None, "term"):
-                    described = FoundTerm(described.surface, short_kind, described.spellings, described.rule,
-                                          described.start, described.end, described.key)
+                    described = replace(described, kind=short_kind)
                 yield described
 
-    def _appositions(self, doc: Doc, units: List[_Unit], lexicon) -> Iterable[FoundTerm]:
+    def _appositions(self, doc: Doc, units: List[_Unit], seen: _Seen) -> Iterable[FoundTerm]:
         """'X—the sites where ...—' and 'X, a ... that ...,': X is what the passage explains."""
         for index, unit in enumerate(units):
             if index == 0 or index + 1 >= len(units):
@@ -222,23 +248,21 @@ class TermFinder:
             after = units[index + 1].text.lower()
             if after not in self.rules.apposition_openers:
                 continue
-            if unit.text in _DASHES:
-                pass
-            elif unit.text == ",":
-                rest = [u.text.lower() for u in units[index + 2 : index + 10]]
-                ends = next((k for k, word in enumerate(rest) if word in {",", ".", ";", "—", "–"}), len(rest))
-                clause = rest[:ends]
-                if not (set(clause) & self.rules.relatives or set(clause) & self.rules.categories):
-                    continue
-            else:
+            if unit.text not in _DASHES and unit.text != ",":
                 continue
-            left = self._left_phrase(doc, units, index, lexicon, require_known=unit.text == ",")
+            rest = [u.text.lower() for u in units[index + 2 : index + 12]]
+            ends = next((k for k, word in enumerate(rest) if word in {",", ".", ";", "—", "–"}), len(rest))
+            clause = rest[:ends]
+            category = next((word for word in clause if word in self.rules.categories), None)
+            if unit.text == "," and not (set(clause) & self.rules.relatives or category):
+                continue
+            left = self._left_phrase(doc, units, index, seen, require_known=unit.text == ",")
             if left is not None:
-                term = self._term(doc, left[0], left[1], "definition", lexicon)
+                term = self._term(doc, left[0], left[1], "definition", seen, category=category)
                 if term is not None:
                     yield term
 
-    def _copulas(self, doc: Doc, units: List[_Unit], lexicon) -> Iterable[FoundTerm]:
+    def _copulas(self, doc: Doc, units: List[_Unit], seen: _Seen) -> Iterable[FoundTerm]:
         """'X is a ...' / 'X are conditions where ...' at the start of the sentence."""
         words = [u for u in units if u.text not in {"(", ")"}]
         first = 1 if words and words[0].text.lower() in {"the", "a", "an"} else 0
@@ -253,19 +277,20 @@ class TermFinder:
         complement = [u.text.lower() for u in words[copula + 1 : copula + 9]]
         if not complement:
             return
-        categorical = bool(set(complement[:7]) & self.rules.categories)
+        category = next((word for word in complement[:7] if word in self.rules.categories), None)
+        categorical = category is not None
         relative = bool(set(complement[1:3]) & self.rules.relatives)
         if not (complement[0] in {"a", "an", "one"} or categorical or relative):
             return
         start, end = subject[0].start, subject[-1].end
-        kind, _, _ = self._describe(doc, start, end, lexicon)
+        kind, _, _ = self._describe(doc, start, end, seen)
         if kind is None and not categorical:
             return
-        term = self._term(doc, start, end, "definition", lexicon)
+        term = self._term(doc, start, end, "definition", seen, category=category)
         if term is not None:
             yield term
 
-    def _namings(self, doc: Doc, units: List[_Unit], lexicon) -> Iterable[FoundTerm]:
+    def _namings(self, doc: Doc, units: List[_Unit], seen: _Seen) -> Iterable[FoundTerm]:
         """'known as X', 'called X' (and 'Y, also known as X': Y is another name for X)."""
         lowered = [u.text.lower() for u in units]
         for cue in self.rules.naming_cues:
@@ -283,14 +308,14 @@ class TermFinder:
                     continue
                 spellings: Tuple[str, ...] = ()
                 if index >= 1 and lowered[index - 1] == ",":
-                    left = self._left_phrase(doc, units, index - 1, lexicon, require_known=False)
+                    left = self._left_phrase(doc, units, index - 1, seen, require_known=False)
                     if left is not None:
                         spellings = (doc[left[0] : left[1]].text,)
-                term = self._term(doc, taken[0].start, taken[-1].end, "definition", lexicon, spellings=spellings)
+                term = self._term(doc, taken[0].start, taken[-1].end, "definition", seen, spellings=spellings)
                 if term is not None:
                     yield term
 
-    def _left_phrase(self, doc: Doc, units: List[_Unit], index: int, lexicon, require_known: bool) -> Optional[Tuple[int, int]]:
+    def _left_phrase(self, doc: Doc, units: List[_Unit], index: int, seen: _Seen, require_known: bool) -> Optional[Tuple[int, int]]:
         """The words just before ``units[index]``: no stop words, at most ``max_words``, starting at
         the first word something recognises (so "stimulates osteoclast activity" gives
         "osteoclast activity"); a bracketed abbreviation right before is skipped."""
@@ -308,7 +333,7 @@ class TermFinder:
             k -= 1
         for first in range(len(phrase)):
             start, end = phrase[first].start, phrase[-1].end
-            kind, _, _ = self._describe(doc, start, end, lexicon)
+            kind, _, _ = self._describe(doc, start, end, seen)
             if kind is not None or self._termlike(phrase[first].text) or (first == len(phrase) - 1 and not require_known):
                 # the describing words right before it belong to it: "plantar fascia", not "fascia"
                 while first > 0 and phrase[first - 1].text.lower().endswith(self.rules.modifier_endings):
@@ -317,23 +342,21 @@ class TermFinder:
         return None
 
     # -- mentions ---------------------------------------------------------------------------------
-    def _mentions(self, doc: Doc, units: List[_Unit], lexicon) -> List[FoundTerm]:
+    def _mentions(self, doc: Doc, units: List[_Unit], seen: _Seen) -> List[FoundTerm]:
         found: List[FoundTerm] = []
-        for ent in doc.ents:
-            known = self.known(ent)
-            if known is not None:
-                term = self._term(doc, ent.start, ent.end, "mention", lexicon)
-                if term is not None:
-                    found.append(term)
-        for (start, end), (kind, name) in lexicon.items():
-            term = self._term(doc, start, end, "mention", lexicon, kind=kind)
+        for start, end in seen.known:
+            term = self._term(doc, start, end, "mention", seen)
+            if term is not None:
+                found.append(term)
+        for (start, end), (kind, name) in seen.lexicon.items():
+            term = self._term(doc, start, end, "mention", seen, kind=kind)
             if term is not None:
                 found.append(term)
         for index, unit in enumerate(units):
             if not unit.is_word:
                 continue
             if _ACRONYM.match(unit.text) and not doc.text.isupper():
-                term = self._term(doc, unit.start, unit.end, "mention", lexicon)
+                term = self._term(doc, unit.start, unit.end, "mention", seen)
             elif self._termlike(unit.text):
                 end = unit.end
                 following = units[index + 1] if index + 1 < len(units) else None
@@ -345,7 +368,7 @@ class TermFinder:
                     and doc[unit.end - 1].whitespace_
                 ):
                     end = following.end
-                term = self._term(doc, unit.start, end, "mention", lexicon)
+                term = self._term(doc, unit.start, end, "mention", seen)
             else:
                 continue
             if term is not None:
@@ -353,20 +376,46 @@ class TermFinder:
         return found
 
 
-def _units(doc: Doc) -> List[_Unit]:
+class Memo:
+    """Remembers a function's results for the last texts it saw: a build reads each sentence twice
+    (to learn names, then to extract), so the lexicon looks at it once."""
+
+    def __init__(self, function: Callable[[str], Sequence], size: int = 4000):
+        self.function = function
+        self.size = size
+        self._seen: Dict[str, Sequence] = {}
+
+    def __call__(self, text: str) -> Sequence:
+        if text not in self._seen:
+            if len(self._seen) >= self.size:
+                self._seen.clear()
+            self._seen[text] = tuple(self.function(text))
+        return self._seen[text]
+
+
+def is_acronym(text: str) -> bool:
+    """"MRI", "DMARDs", "PsA": two capitals or more, starting with one."""
+    return bool(_ACRONYM.match(text))
+
+
+def _units(doc: Union[Doc, Span]) -> List[_Unit]:
+    tokens = list(doc)
+    texts = [t.text for t in tokens]
+    spaces = [bool(t.whitespace_) for t in tokens]
     units: List[_Unit] = []
-    i = 0
-    while i < len(doc):
+    i, n = 0, len(tokens)
+    while i < n:
         j = i + 1
-        if doc[i].text[:1].isalnum():
-            while j < len(doc) and not doc[j - 1].whitespace_:
-                if doc[j].text == "-" and not doc[j].whitespace_ and j + 1 < len(doc) and doc[j + 1].text[:1].isalnum():
+        if texts[i][:1].isalnum():
+            while j < n and not spaces[j - 1]:
+                if texts[j] == "-" and not spaces[j] and j + 1 < n and texts[j + 1][:1].isalnum():
                     j += 2
-                elif doc[j].text in ("'s", "’s"):
+                elif texts[j] in ("'s", "’s"):
                     j += 1
                 else:
                     break
-        units.append(_Unit(i, j, doc[i:j].text))
+        text = texts[i] if j == i + 1 else "".join(texts[k] + (" " if spaces[k] else "") for k in range(i, j)).rstrip()
+        units.append(_Unit(i, j, text))
         i = j
     return units
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -12,6 +12,11 @@ import yaml
 from bot import settings
 
 CONDITION_GROUPS = ("autoimmune", "immune-mediated", "other", "umbrella")
+#: A condition the store learned from a document (not in data/vocabulary.yml): the documents speak about
+#: it, so it is answerable, but nothing says it is autoimmune.
+LEARNED_GROUP = "documented"
+#: Conditions the assistant answers about (not "other": recognised only to say there is no information).
+ANSWERABLE_GROUPS = ("autoimmune", "immune-mediated", LEARNED_GROUP)
 
 
 def normalize(text: str) -> str:
@@ -108,6 +113,7 @@ class Vocabulary:
     pain_types: Tuple[PainTypeTerm, ...]
     pain_words: Tuple[str, ...]
     ignore: Tuple[str, ...] = ()  # never learned from a document as a condition, pain site or term
+    learned_pain_name: str = "{site} pain"  # the name of a pain type learned from a document's body site
     source: Optional[Path] = field(default=None, compare=False)
 
 
@@ -162,10 +168,77 @@ def parse_vocabulary(data: dict, source: Optional[Path] = None) -> Vocabulary:
         pain_types=tuple(pain_types),
         pain_words=_strings(data.get("pain_words"), "pain_words"),
         ignore=tuple(w.lower() for w in _strings(data.get("ignore"), "ignore")),
+        learned_pain_name=_template(data.get("learned_pain_type_name", "{site} pain")),
         source=source,
     )
     _check_unambiguous(vocabulary)
     return vocabulary
+
+
+def _template(value: object) -> str:
+    if not isinstance(value, str) or "{site}" not in value:
+        raise VocabularyError("learned_pain_type_name: expected text with {site} in it, e.g. '{site} pain'")
+    return value
+
+
+@dataclass(frozen=True)
+class LearnedName:
+    """A name a document taught the store to recognise (see Extractor.learn)."""
+
+    kind: str  # condition | site
+    name: str  # canonical, lower case
+    spelling: str  # as the document writes it
+    abbreviation: bool = False  # matched only in these capitals ("EF")
+    how: str = "definition"  # definition | lexicon | pain phrase
+
+
+def with_learned(vocabulary: Vocabulary, learned: Iterable[LearnedName]) -> Vocabulary:
+    """The vocabulary plus what the documents taught. The clinic's file wins: a learned name or
+    spelling it already has, or lists under ``ignore``, is left out; between two learned names the
+    first in alphabetical order keeps a shared spelling."""
+    taken: Dict[str, str] = {}
+    for condition in vocabulary.conditions:
+        for spelling in (*condition.spellings(), *condition.abbreviations):
+            taken[normalize(spelling)] = condition.name
+    for pain in vocabulary.pain_types:
+        for spelling in pain.spellings():
+            taken[normalize(spelling)] = pain.key
+    ignore = {normalize(word) for word in vocabulary.ignore}
+    conditions: Dict[str, Tuple[List[str], List[str]]] = {}
+    sites: Dict[str, List[str]] = {}
+    pain_keys = {p.key for p in vocabulary.pain_types}
+    for item in sorted(set(learned), key=lambda i: (i.kind, i.name, i.abbreviation, i.spelling)):
+        name_key = normalize(item.name)
+        if not name_key or name_key in ignore or normalize(item.spelling) in ignore:
+            continue
+        owner = taken.get(name_key)
+        if owner is not None and owner != item.name:
+            continue  # the clinic's vocabulary (or an earlier learned name) already has it
+        if item.kind == "site" and term_key(item.name) in pain_keys:
+            continue
+        taken[name_key] = item.name
+        spelling_key = normalize(item.spelling)
+        if taken.setdefault(spelling_key, item.name) != item.name:
+            continue
+        if item.kind == "condition":
+            aliases, abbreviations = conditions.setdefault(item.name, ([], []))
+            target = abbreviations if item.abbreviation else aliases
+            if item.spelling != item.name and item.spelling not in target:
+                target.append(item.spelling)
+        elif item.kind == "site":
+            spellings = sites.setdefault(item.name, [item.name])
+            if item.spelling.lower() not in spellings:
+                spellings.append(item.spelling.lower())
+    learned_conditions = tuple(
+        ConditionTerm(name, LEARNED_GROUP, tuple(a for a in aliases if a.lower() != name), tuple(abbreviations))
+        for name, (aliases, abbreviations) in sorted(conditions.items())
+    )
+    learned_pains = tuple(
+        PainTypeTerm(term_key(name), vocabulary.learned_pain_name.format(site=name), tuple(spellings))
+        for name, spellings in sorted(sites.items())
+    )
+    return replace(vocabulary, conditions=vocabulary.conditions + learned_conditions,
+                   pain_types=vocabulary.pain_types + learned_pains)
 
 
 def _check_unambiguous(vocabulary: Vocabulary) -> None:

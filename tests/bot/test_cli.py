@@ -48,6 +48,46 @@ def test_query_a_term_prints_its_defining_passage_first(cli):
     assert json.loads(cli("query", "term", "--name", "no such thing").stdout) == []
 
 
+def test_build_store_says_what_it_found_in_each_document(cli):
+    result = cli("build-store")
+    assert result.returncode == 0, result.stderr
+    assert "3 unchanged" in result.stdout
+    bone = result.stdout.split("- 000_8fa33feadbc4718b.txt")[1].split("\n- ")[0]
+    assert "[unchanged] What autoimmune disease causes bone pain" in bone
+    assert "conditions: ankylosing spondylitis" in bone and "bone pain" in bone and "entheses" in bone
+    assert "learned" not in bone and "warning" not in result.stderr
+
+
+def test_a_new_document_is_reported_and_reaches_the_nlu_data(tmp_path):
+    from tests.bot.test_new_documents import EYE
+
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "030_eye.txt").write_text(EYE, encoding="utf-8")
+    (folder / "040_hours.txt").write_text("Opening hours\nThe clinic is open from nine to five on weekdays.\n", encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+    built = run("build-store", "--documents", str(folder))
+    assert built.returncode == 0, built.stderr
+    assert "learned conditions (not in data/vocabulary.yml): scleritis" in built.stdout
+    assert "learned pain sites (not in data/vocabulary.yml): eye" in built.stdout
+    assert "warning: 040_hours.txt: nothing answerable" in built.stderr and "030_eye" not in built.stderr
+    exported = run("export-nlu", "--output", str(tmp_path / "nlu.yml"))
+    assert exported.returncode == 0, exported.stderr
+    text = (tmp_path / "nlu.yml").read_text(encoding="utf-8")
+    assert "- scleritis\n" in text and "- eye pain\n" in text and "- rheumatoid arthritis\n" in text
+
+
+def test_exporting_before_building_says_what_to_do(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-m", "bot", "export-nlu", "--output", str(tmp_path / "x.yml")], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "make store" in result.stderr
+
+
 def test_help_lists_the_fact_kinds(cli):
     result = cli("query", "facts", "--help")
     for kind in ("treatment", "diagnosis_difficulty", "stress", "when_to_see_doctor", "what_is"):
