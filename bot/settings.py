@@ -46,3 +46,14 @@ def database_connect_timeout() -> float:
 def tracker_db_connect_timeout() -> float:
     """Seconds the tracker store's database has to answer when the Rasa server starts."""
     return float(os.environ.get("TRACKER_DB_CONNECT_TIMEOUT", "30"))
+
+
+def rasa_endpoints_path() -> Path:
+    """The endpoints file the Rasa server reads (the staff report finds the tracker store in it):
+    ``RASA_ENDPOINTS``, else endpoints.yml (scripts/serve.sh uses the same)."""
+    return Path(os.environ.get("RASA_ENDPOINTS") or PROJECT_ROOT / "endpoints.yml")
+
+
+def tracker_db_override() -> str | None:
+    """``TRACKER_DB``: another SQLite file for the conversations than endpoints.yml names (scripts/serve.sh)."""
+    return os.environ.get("TRACKER_DB", "").strip() or None
