@@ -96,7 +96,14 @@ _WORD_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u2010\u2011\u2012\u2013\u2014](?=[^\
 _SPACES = re.compile(r"[^\S\n]+")  # any whitespace but a line break (\s covers the Unicode spaces)
 _LINE_BREAKS = re.compile(r" ?\n\s*")
 _LONG_RUN = re.compile(r"\S{%d,}" % (_LONGEST_WORD + 1))
+# Combining marks left over after NFKC, arrows, shapes, dingbats, emoji, private-use characters: no
+# pattern reads them, and glued to words they make the tokenizer slow.
+_PICTOGRAPHS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+                          "\u2190-\u21ff\u2300-\u23ff\u2500-\u27bf\u2900-\u2bff\ue000-\uf8ff"
+                          "\U0001f000-\U0001faff\U000f0000-\U0010ffff]")
+_SYMBOL_RUN = re.compile(r"([^\w\s]{3})[^\w\s]+")  # "!!!!!!" -> "!!!": a longer run of symbols says nothing more
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_WORD_OR_SYMBOL = re.compile(r"\w+|[^\w\s]")  # about one spaCy token each: enough to count them cheaply
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
                          "\u201c": '"', "\u201d": '"'})
 
@@ -112,11 +119,12 @@ def clean_for_screening(text: Any) -> str:
     text = _rough_clip(_as_text(text))  # so the steps below never see 100 KB; markup and entities only shrink it
     text = _rough_clip(_compatibility_forms(text))
     text = _strip_markup(text)
-    text = text.translate(_QUOTES)
     text = _CONTROL.sub(" ", text)
+    text = _PICTOGRAPHS.sub(" ", text)
+    text = _clip(_LINE_BREAKS.sub(" , ", _SPACES.sub(" ", text)).strip())  # from here on, about 6,000 characters
+    text = text.translate(_QUOTES)
     text = _WORD_HYPHEN.sub(" ", text)
-    text = _SPACES.sub(" ", text)
-    text = _LINE_BREAKS.sub(" , ", text).strip()
+    text = _SYMBOL_RUN.sub(r"\1", text)
     text = _LONG_RUN.sub(_cut_long_run, text)
     return _clip(text)
 
@@ -177,10 +185,12 @@ def _compatibility_forms(text: str) -> str:
 
 
 def _pieces(text: str) -> List[Tuple[int, int]]:
-    """(start, end) every _NFKC_PIECE characters; no piece starts with a combining mark."""
+    """(start, end) every _NFKC_PIECE characters; a piece does not start with a combining mark (unless
+    more than a few follow each other, as only in hostile text)."""
     cuts = [0]
     for cut in range(_NFKC_PIECE, len(text), _NFKC_PIECE):
-        while cut < len(text) and unicodedata.combining(text[cut]):
+        limit = min(len(text), cut + 16)
+        while cut < limit and unicodedata.combining(text[cut]):
             cut += 1
         if cuts[-1] < cut < len(text):
             cuts.append(cut)
@@ -742,10 +752,6 @@ class _Source:
         starts, ends = self.offsets
         return self.text[starts[span.start_char]:ends[span.end_char - 1]]
 
-    def offset(self, doc_offset: int) -> int:
-        """Where a character of the (respelled) doc text comes from in the cleaned message."""
-        return self.offsets[0][doc_offset] if self.offsets is not None else doc_offset
-
 
 class _Message:
     """A parsed message: its sentences, every pattern match, and the four rules applied to a match.
@@ -968,11 +974,7 @@ class SafetyScreen:
         clean = clean_for_screening(text)
         if not _LETTER_OR_DIGIT.search(clean):
             return None
-        doc, source = self._words(clean)
-        if len(doc) > MAX_HEAD_WORDS + MAX_TAIL_WORDS:
-            # Text of very many short words ("a<a<a<...") is cut like long text: its head and tail words.
-            head_end, tail_start = source.offset(doc[MAX_HEAD_WORDS].idx), source.offset(doc[-MAX_TAIL_WORDS].idx)
-            doc, source = self._words(source.text[:head_end] + " . " + source.text[tail_start:])
+        doc, source = self._words(_clip_words(clean))
         for _, component in self.nlp.pipeline:  # sentences and lemmas
             doc = component(doc)
         return _Message(doc, source, self._patterns.match(doc), self._rules)
@@ -1007,6 +1009,18 @@ class SafetyScreen:
         starts.extend(range(position, len(lowered)))
         ends.extend(range(position + 1, len(lowered) + 1))
         return "".join(parts), (starts, ends)
+
+
+def _clip_words(clean: str) -> str:
+    """Text of very many short words ("a<a<a<...") is cut like long text: its first MAX_HEAD_WORDS and
+    last MAX_TAIL_WORDS words (counted roughly, as runs of letters and single symbols)."""
+    limit = MAX_HEAD_WORDS + MAX_TAIL_WORDS
+    if len(clean) <= limit:
+        return clean
+    starts = [m.start() for m in _WORD_OR_SYMBOL.finditer(clean)]
+    if len(starts) <= limit:
+        return clean
+    return clean[:starts[MAX_HEAD_WORDS]] + " . " + clean[starts[-MAX_TAIL_WORDS]:]
 
 
 def _respelling_expression(respell: Dict[str, str]) -> Optional["re.Pattern[str]"]:
