@@ -400,7 +400,8 @@ def _read(turns: List[_Turn], titles: Sequence[str]) -> _Conversation:
         if outcome not in (ANSWERED, UNANSWERED, DECLINED):
             continue
         question = Question(
-            at=turn.at, text=mask(turn.text if typed else _button_title(turn)), typed=typed, topic=_topic(turn),
+            at=turn.at, text=mask(turn.text if typed else _button_title(turn)), typed=typed,
+            topic=FALLBACK_INTENT if reason == FALLBACK and not turn.slots.get("last_topic") else _topic(turn),
             outcome=outcome, reason=reason, subject=subject,
             likeliest_intent=next((i for i in turn.ranking if i != FALLBACK_INTENT), None) or turn.intent or None,
             sources=_sources(turn, titles) if outcome == ANSWERED else (),
@@ -756,7 +757,8 @@ def render_html(report: StaffReport) -> str:
     png = base64.b64encode(chart_png(report)).decode("ascii")
     cards = [
         ("conversations", report.conversations), ("questions", report.questions), ("answered", f"{report.answered} ({share})"),
-        ("not answered", report.unanswered), ("answers marked 👎", report.not_helpful_count), ("answers marked 👍", report.helpful),
+        ("not answered", report.unanswered), ("answers marked not helpful", report.not_helpful_count),
+        ("answers marked helpful", report.helpful),
         ("red-flag escalations", report.escalations),
     ]
     subjects = _table(
@@ -781,7 +783,7 @@ def render_html(report: StaffReport) -> str:
         "No questions in this period.", numeric=(1, 2, 3, 4),
     )
     days = _table(
-        ["Day", "Questions", "Answered", "Not answered", "Declined", "👍", "👎", "Red-flag escalations"],
+        ["Day", "Questions", "Answered", "Not answered", "Declined", "Helpful", "Not helpful", "Red-flag escalations"],
         ([_e(d.day.isoformat()), str(d.questions), str(d.answered), str(d.unanswered), str(d.declined), str(d.helpful),
           str(d.not_helpful), str(d.escalations)] for d in reversed(report.days) if d.questions or d.escalations or d.helpful or d.not_helpful),
         "No conversations in this period.", numeric=(1, 2, 3, 4, 5, 6, 7),
@@ -805,7 +807,7 @@ h1 {{ font-size: 1.6em; margin: 0 0 4px; }}
 h2 {{ font-size: 1.2em; margin: 32px 0 6px; }}
 p.lead, p.note, p.empty {{ color: #4a5866; margin: 4px 0 10px; }}
 .cards {{ display: flex; flex-wrap: wrap; gap: 10px; margin: 18px 0 8px; }}
-.card {{ background: #fff; border: 1px solid #dfe5ea; border-radius: 8px; padding: 10px 14px; min-width: 120px; }}
+.card {{ flex: 1 1 0; background: #fff; border: 1px solid #dfe5ea; border-radius: 8px; padding: 10px 12px; min-width: 110px; }}
 .card .value {{ display: block; font-size: 1.45em; font-weight: 600; }}
 .card .label {{ color: #4a5866; font-size: .9em; }}
 figure {{ margin: 8px 0; background: #fff; border: 1px solid #dfe5ea; border-radius: 8px; padding: 8px; }}
@@ -839,7 +841,8 @@ generated {_e(report.generated.strftime("%Y-%m-%d %H:%M"))}</p>
 {wordings}
 
 <h2>Answers marked not helpful</h2>
-<p class="note">Each 👎 with the question that led to the answer, the documents it quoted and what the patient said next (if anything).</p>
+<p class="note">Each answer a patient marked “not helpful”, with the question that led to it, the documents it quoted and
+what the patient wrote next (if anything).</p>
 {not_helpful}
 
 <h2>Questions per topic</h2>
@@ -863,7 +866,8 @@ def _after(report: StaffReport) -> str:
     if not report.after_did_you_mean:
         return ""
     n = report.after_did_you_mean
-    return f"{n} question{'s were' if n > 1 else ' was'} answered only after the patient chose a “Did you mean…?” reading (see the NLU candidates)."
+    return (f"{n} question{'s were' if n > 1 else ' was'} answered only after the patient chose a “Did you mean…?” reading "
+            "(python -m bot report --nlu-candidates lists their wordings).")
 
 
 CSV_COLUMNS = ("section", "day", "item", "questions", "answered", "not_answered", "declined", "helpful", "not_helpful",

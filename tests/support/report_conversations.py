@@ -248,7 +248,7 @@ class Scripter:
         self._new_message(c, True, shown or text, user.timestamp, "unanswered")
         c.events.append(user)
         self._action(c, "action_default_fallback", messages, events)
-        record = Expect(user.timestamp, "unanswered", _topic(intent, None), shown or text, reason="fallback")
+        record = Expect(user.timestamp, "unanswered", "nlu_fallback", shown or text, reason="fallback")
         c.expected.append(record)
         return record
 
