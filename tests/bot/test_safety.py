@@ -5,6 +5,7 @@ data files, and say why in data/safety/README.md.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.safety import SafetyDataError, SafetyFinding, SafetyScreen, default_screen
+from bot.safety import SafetyDataError, SafetyFinding, SafetyScreen, clean_for_screening, default_screen
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "safety"
@@ -558,3 +559,143 @@ def test_choosing_a_medicine_for_someone_is_restricted(text):
 def test_general_medicine_questions_and_dose_questions_are_not_a_medicine_choice(text):
     finding = default_screen().restricted_request(text)
     assert finding is None or finding.kind != "medication_change"
+
+
+# --------------------------------------------------------------------------------------------------
+# PAST HISTORY, THE URGENT TIER, AND HOW THE TIERS RELATE
+
+@pytest.mark.parametrize("now,long_ago", [
+    ("my son just had a seizure", "my son had a seizure as a baby, can he take ibuprofen?"),
+    ("I had a stroke this morning", "I had a stroke 3 years ago, can that cause joint pain?"),
+    ("she collapsed in the garden", "years ago she collapsed at work, now her knees hurt"),
+    ("I think I have sepsis", "I had sepsis in 2018, are people with lupus more prone to it"),
+    ("he is vomiting blood", "he was vomiting blood when he was a child"),
+])
+def test_past_history_does_not_fire_but_the_same_event_now_does(screen, now, long_ago):
+    assert screen.red_flag(now) is not None
+    assert screen.red_flag(long_ago) is None
+
+
+def test_history_stops_at_but_and_today(screen):
+    assert screen.red_flag("I had a seizure as a child but today he had a seizure").category == "seizure"
+    assert screen.red_flag("I had a stroke years ago and now my face is drooping").category == "stroke"
+
+
+def test_recent_events_are_not_history(screen):
+    for text in ("I had a seizure yesterday", "I had a seizure last week", "I had a seizure an hour ago"):
+        assert screen.red_flag(text).category == "seizure", text
+
+
+def test_self_harm_ignores_history(screen):
+    assert screen.red_flag("I tried to end my life years ago").category == "self_harm"
+
+
+def test_who_the_person_is_is_not_history(screen):
+    # "diagnosed with lupus last year" / "on methotrexate since 2019": still has lupus, still on it
+    assert screen.urgent("frothy urine and puffy ankles, I was diagnosed with lupus last year").category == "lupus_kidney_signs"
+    assert screen.urgent("I've been on methotrexate since 2019 and now I have a fever").category == "fever_on_immunosuppressants"
+
+
+def test_urgent_is_never_reported_for_an_emergency(screen):
+    text = "I'm on methotrexate, I have a fever and a stiff neck"
+    assert screen.red_flag(text).category == "meningitis"
+    assert screen.urgent(text) is None
+    assert screen.screen(text).kind == "emergency"
+
+
+def test_screen_never_reports_the_urgent_tier(screen):
+    text = "I'm on humira and have had a fever since last night"
+    assert screen.urgent(text).category == "fever_on_immunosuppressants"
+    assert screen.screen(text) is None and screen.red_flag(text) is None
+
+
+def test_urgent_and_a_restricted_request_are_both_found(screen):
+    text = "I'm on methotrexate and have a fever, should I stop taking it?"
+    assert screen.urgent(text).category == "fever_on_immunosuppressants"
+    assert screen.screen(text).kind == "medication_change"
+
+
+def test_urgent_findings_have_their_kind(screen):
+    finding = screen.urgent("my jaw aches when I chew and it eases when I stop")
+    assert finding == SafetyFinding("urgent", "suspected_gca", finding.matched_text)
+    assert "jaw" in finding.matched_text.lower()
+
+
+def test_every_emergency_and_urgent_category_names_its_source_and_is_in_the_readme(screen):
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    for cats in (screen.red_flag_categories, screen.urgent_categories):
+        for name, info in cats.items():
+            assert info["source"].strip(), name
+            assert f"`{name}`" in readme, f"{name} is not described in data/safety/README.md"
+    assert set(screen.urgent_categories) >= {"fever_on_immunosuppressants", "suspected_gca", "hot_swollen_joint",
+                                             "spreading_numbness_weakness", "lupus_kidney_signs"}
+
+
+# --------------------------------------------------------------------------------------------------
+# CLEAN-UP AND LONG INPUT
+
+@pytest.mark.parametrize("raw,clean", [
+    ("I have <b>chest pain</b>", "I have chest pain"),
+    ("<p>chest pain</p>", ", chest pain ,"),  # a paragraph ends a thought like a line break
+    ("I can\u2019t breathe", "I can't breathe"),
+    ("chest-pain", "chest pain"),
+    ("no fever\nchest pain", "no fever , chest pain"),
+    ("help!!!!!!!!!", "help!!!"),
+    ("\U0001f62d my knee \U0001f525 hurts", "my knee hurts"),
+    ("a\u200bb \u202eright", "a b right"),
+    ("x" * 100, " ".join(["x" * 40, "x" * 40, "x" * 20])),
+    (None, ""),
+])
+def test_clean_for_screening(raw, clean):
+    assert clean_for_screening(raw) == clean
+
+
+def test_a_red_flag_at_the_end_of_many_short_words_is_found(screen):
+    assert screen.red_flag("a<" * 12_000 + " and now I can't breathe").category == "chest_pain_breathing"
+    assert screen.red_flag("a " * 12_000 + "my face is drooping").category == "stroke"
+
+
+# --------------------------------------------------------------------------------------------------
+# THE DATA FILES ARE CHECKED WHEN THE SCREEN STARTS
+
+def _copy_data(tmp_path: Path) -> Path:
+    for f in ("red_flags.yml", "restricted_requests.yml", "urgent.yml"):
+        shutil.copy(DATA / f, tmp_path / f)
+    return tmp_path
+
+
+def _screen_over(folder: Path) -> SafetyScreen:
+    return SafetyScreen(red_flags_path=folder / "red_flags.yml", restricted_path=folder / "restricted_requests.yml",
+                        urgent_path=folder / "urgent.yml")
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ("{GAP: 3}", '{LOWER: of, OP: "*"}', 'OP must be "?"'),          # unbounded repeats are refused (linear time)
+    ("{GAP: 3}", "{GAP: 9}", "GAP must be alone and 0..6"),
+    ("    source: ", "    sauce: ", "unknown keys"),
+])
+def test_mistakes_in_the_urgent_file_are_refused(tmp_path, old, new, message):
+    folder = _copy_data(tmp_path)
+    urgent = folder / "urgent.yml"
+    urgent.write_text(urgent.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(SafetyDataError, match=re.escape(message)):
+        _screen_over(folder)
+
+
+def test_an_emergency_category_without_a_source_is_refused(tmp_path):
+    folder = _copy_data(tmp_path)
+    red = folder / "red_flags.yml"
+    text = red.read_text(encoding="utf-8")
+    start = text.index("    source: ", text.index("\n  seizure:\n"))
+    red.write_text(text[:start] + text[text.index("\n", start) + 1:], encoding="utf-8")
+    with pytest.raises(SafetyDataError, match="categories.seizure: missing 'source'"):
+        _screen_over(folder)
+
+
+def test_a_pattern_may_anchor_on_a_number_only(tmp_path):
+    folder = _copy_data(tmp_path)
+    urgent = folder / "urgent.yml"
+    urgent.write_text(urgent.read_text(encoding="utf-8").replace(
+        "      gca_returning:\n        patterns:\n",
+        '      gca_returning:\n        patterns:\n          - [{TEXT: {REGEX: "^999$"}}]\n', 1), encoding="utf-8")
+    assert _screen_over(folder).urgent("code 999").category == "suspected_gca"
