@@ -45,18 +45,21 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 
 venv: $(STAMP)  ## Create the Python 3.10 virtualenv .venv with Rasa, spaCy and the test tools
 
-$(STORE_STAMP): $(STAMP) $(VOCABULARY) $(wildcard $(DOCUMENTS)/*) $(wildcard bot/*.py)
+# A new, changed or removed document (the folder's own time changes), the vocabulary, the fact rules or
+# the lexicon's data rebuild the store; the NLU lookup tables and the model follow from the store.
+$(STORE_STAMP): $(STAMP) $(VOCABULARY) data/fact_rules.yml $(DOCUMENTS) $(wildcard $(DOCUMENTS)/*) $(wildcard data/lexicon/*.yml) $(wildcard bot/*.py)
 	$(PY) -m bot build-store --documents $(DOCUMENTS)
 	@mkdir -p $(@D) && touch $@
 
-store: $(STAMP)  ## (Re)build the condition store from data/documents (idempotent)
+store: $(STAMP)  ## (Re)build the condition store from data/documents (idempotent); says what each document taught it
 	$(PY) -m bot build-store --documents $(DOCUMENTS)
 	@mkdir -p var && touch $(STORE_STAMP)
+	$(PY) -m bot export-nlu --output $(NLU_VOCAB)
 
-$(NLU_VOCAB): $(STAMP) $(VOCABULARY)
+$(NLU_VOCAB): $(STAMP) $(STORE_STAMP)
 	$(PY) -m bot export-nlu --output $@
 
-nlu-vocab: $(NLU_VOCAB)  ## Generate the NLU lookup tables and synonyms from data/vocabulary.yml
+nlu-vocab: $(NLU_VOCAB)  ## Generate the NLU lookup tables and synonyms from the store (vocabulary.yml + what the documents taught it)
 
 validate: $(NLU_VOCAB)  ## Check the Rasa training data and domain
 	$(RASA) data validate --fail-on-warnings --quiet

@@ -22,12 +22,13 @@ from bot.lexicon import Subject
 from bot.questions import QuestionPart, cue_topic, question_parts
 from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, TermRef, default_store
 from bot.topics import FEEDBACK_INTENT, HUMAN_INTENT, OUT_OF_SCOPE_INTENT, Topic, TopicSpec, intent_for_topic, spec
+from bot.vocabulary import ANSWERABLE_GROUPS
 
 __all__ = ["AnswerComposer", "Button", "Question", "Reply", "Topic", "default_composer"]
 
 MAX_QUOTES = 6  # enough to answer, short enough to read on a phone
 MAX_BUTTONS = 6
-SPECIFIC_GROUPS = ("autoimmune", "immune-mediated")
+SPECIFIC_GROUPS = ("autoimmune", "immune-mediated")  # general autoimmune facts help with these
 #: Kinds of lexicon subject that make a question about something else when the documents know
 #: nothing of them (a body part alone does not: "my wrist hurts" is still a question about pain).
 SUBJECT_KINDS = ("condition", "drug", "procedure", "symptom")
@@ -119,10 +120,10 @@ class _Draft:
         paragraphs = list(self.opening)
         if self.quotes:
             paragraphs.append(texts.EVIDENCE_HEADING)
-            paragraphs.append("\n".join(_quote_line(q) for q in self.quotes))
+            paragraphs.append(_quote_lines(self.quotes))
         if self.general:
             paragraphs.append(texts.GENERAL_TOO)
-            paragraphs.append("\n".join(_quote_line(q) for q in self.general))
+            paragraphs.append(_quote_lines(self.general))
         return paragraphs + self.more
 
 
@@ -452,7 +453,7 @@ class AnswerComposer:
         return bool(self.store.conditions_for_pain(pain) or self.store.facts(pain=pain))
 
     def _specific_conditions(self) -> List[ConditionRef]:
-        return [c for c in self.store.conditions_with_information() if c.group in SPECIFIC_GROUPS]
+        return [c for c in self.store.conditions_with_information() if c.group in ANSWERABLE_GROUPS]
 
     def _what_i_cover(self) -> str:
         pains = _and([p.name for p in self.store.pain_types_with_information()])
@@ -559,7 +560,7 @@ class AnswerComposer:
         """
         refusal = _refusal(kind)
         condition_ref = self.store.resolve_condition(condition) if condition else None
-        if condition_ref is None or condition_ref.group not in SPECIFIC_GROUPS:
+        if condition_ref is None or condition_ref.group not in ANSWERABLE_GROUPS:
             condition_ref = None
         pain_ref = self.store.resolve_pain_type(pain) if pain else None
         draft = _Draft([refusal, texts.GENERAL_INFORMATION_MAY_HELP])
@@ -614,10 +615,35 @@ def _is_sources_line(paragraph: str) -> bool:
     return any(paragraph.startswith(t.split("{", 1)[0]) for t in (texts.SOURCES, texts.SOURCES_MANY))
 
 
-def _quote_line(quote: _Quote) -> str:
-    names = ", ".join(quote.names)
-    template = texts.NAMED_QUOTE if names else texts.QUOTE
-    return template.format(text=_quoted_text(quote.evidence), name=names)
+def _quote_lines(quotes: Sequence[_Quote]) -> str:
+    """One line per quote; list items under the same lead-in are one quote ("Chronic stress can:
+    stimulate the immune system; increase inflammation"), and a lead-in alone is not quoted."""
+    lead_ins = {q.evidence.lead_in for q in quotes if q.evidence.kind == "list_item" and q.evidence.lead_in}
+    groups: Dict[Tuple[str, str], List[_Quote]] = {}
+    lines: List[Tuple[List[str], List[_Quote]]] = []
+    for quote in quotes:
+        evidence = quote.evidence
+        if evidence.text in lead_ins:
+            continue
+        if evidence.kind == "list_item" and evidence.lead_in:
+            key = (evidence.document_path, evidence.lead_in)
+            if key in groups:
+                groups[key].append(quote)
+                continue
+            groups[key] = [quote]
+            lines.append((quote.names, groups[key]))
+        else:
+            lines.append((quote.names, [quote]))
+    rendered = []
+    for names, group in lines:
+        all_names = list(dict.fromkeys(n for q in group for n in q.names))
+        if len(group) == 1:
+            text = _quoted_text(group[0].evidence)
+        else:
+            text = f"{group[0].evidence.lead_in} " + "; ".join(_item_text(q.evidence.text) for q in group)
+        template = texts.NAMED_QUOTE if all_names else texts.QUOTE
+        rendered.append(template.format(text=text, name=", ".join(all_names)))
+    return "\n".join(rendered)
 
 
 def _inline_quote(evidence: Evidence) -> str:
@@ -625,10 +651,14 @@ def _inline_quote(evidence: Evidence) -> str:
 
 
 def _quoted_text(evidence: Evidence) -> str:
-    lead_in = getattr(evidence, "lead_in", None)
-    if evidence.kind == "list_item" and lead_in:
-        return f"{lead_in} {evidence.text[:1].lower()}{evidence.text[1:]}"
+    if evidence.kind == "list_item" and evidence.lead_in:
+        return f"{evidence.lead_in} {_item_text(evidence.text)}"
     return evidence.text
+
+
+def _item_text(text: str) -> str:
+    """A list item continuing its lead-in: "Increase inflammation" -> "increase inflammation" ("MRI" stays)."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _weight_order(evidence: Sequence[Evidence]) -> Tuple[int, str, int]:

@@ -50,6 +50,7 @@ class ExtractedPassage:
     # what_is: the condition being defined -> True if named in the passage, False if the paragraph's subject
     defined_conditions: Dict[str, bool] = field(default_factory=dict)
     terms: List[FoundTerm] = field(default_factory=list)  # what the term index learns from it
+    lead_in: Optional[str] = None  # a list item's lead-in sentence ("... treatment, including:")
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ class Extractor:
                 if lead_in is not None:
                     # "Chronic stress can:" + "- Increase inflammation" is one statement split over lines.
                     lead_in_doc = self.nlp(lead_in.text)
+                    passage.lead_in = list(lead_in_doc.sents)[-1].text.strip()
                     for m_id, _, _ in self._cues(lead_in_doc):
                         kind = self.nlp.vocab.strings[m_id]
                         passage.cue_counts[kind] = passage.cue_counts.get(kind, 0) + 1

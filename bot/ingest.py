@@ -347,6 +347,7 @@ def _write_document(
             ordinal=extracted.ordinal,
             kind=extracted.kind,
             heading=extracted.heading,
+            lead_in=extracted.lead_in,
             text=extracted.text,
             start_char=extracted.start,
             end_char=extracted.end,

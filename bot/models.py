@@ -51,6 +51,7 @@ class Passage(Base):
     ordinal = Column(Integer, nullable=False)
     kind = Column(String(20), nullable=False)  # sentence | list_item | heading
     heading = Column(Text)
+    lead_in = Column(Text)  # a list item's lead-in sentence, so the item can be quoted with it
     text = Column(Text, nullable=False)
     start_char = Column(Integer, nullable=False)
     end_char = Column(Integer, nullable=False)

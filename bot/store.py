@@ -55,6 +55,7 @@ class Evidence:
     end: int
     explicit: bool  # the passage names the condition itself (not only the paragraph's subject)
     defines: bool = False  # term evidence: the passage explains the term (not only uses it)
+    lead_in: Optional[str] = None  # a list item's lead-in sentence ("Chronic stress can:")
 
 
 @dataclass(frozen=True)
@@ -455,6 +456,7 @@ def _evidence(passage: Passage, explicit: bool) -> Evidence:
         start=passage.start_char,
         end=passage.end_char,
         explicit=explicit,
+        lead_in=passage.lead_in,
     )
 
 

@@ -106,3 +106,33 @@ def test_the_disclaimer_comes_from_the_clinic_config(corpus_store, tmp_path):
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     reply = AnswerComposer(corpus_store, load_clinic_config(path)).answer(Topic.CONDITIONS_FOR_PAIN, None, "hip")
     assert reply.text.endswith("CUSTOM CLINIC DISCLAIMER.")
+
+
+def test_no_reply_quotes_a_passage_twice(composer):
+    import re
+
+    for label, reply in every_reply(composer):
+        quotes = re.findall(r"“([^”]+)”", reply.text)
+        assert len(quotes) == len(set(quotes)), label
+
+
+def test_list_items_are_quoted_with_their_lead_in(composer):
+    reply = composer.answer(Topic.STRESS)
+    assert "Chronic stress can: stimulate the immune system; increase inflammation" in reply.text
+    assert "“Chronic stress can:”" not in reply.text  # a lead-in alone says nothing
+    assert "“Control inflammation”" not in composer.answer(Topic.TREATMENT).text
+
+
+def test_the_opening_sentence_names_only_what_the_quotes_support(composer):
+    for pain in ("hip", "bone", "joint", "nerve", "muscle", "back"):
+        reply = composer.answer(Topic.CONDITIONS_FOR_PAIN, None, pain)
+        opening, evidence = reply.text.split("\n\n")[0], reply.text.split(texts.EVIDENCE_HEADING)[1]
+        named = opening.split(": ", 1)[1].rstrip(".").replace(" and ", ", ").split(", ")
+        quoted_names = " ".join(line.split(": “")[0] for line in evidence.splitlines() if line.startswith("- "))
+        for name in named:
+            assert name[:1].upper() + name[1:] in quoted_names, (pain, name)
+
+
+def test_conditions_a_document_calls_primary_come_first(composer):
+    reply = composer.answer(Topic.CONDITIONS_FOR_PAIN, None, "hip")
+    assert reply.text.split("\n\n")[0].index("rheumatoid arthritis") < reply.text.split("\n\n")[0].index("juvenile idiopathic arthritis")
