@@ -6,6 +6,7 @@ action server builds them with no arguments and they use the configured store on
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -17,7 +18,8 @@ from bot.answers import AnswerComposer, Button, Question, Reply, default_compose
 from bot.topics import INFORM_INTENT, RESTRICTED_INTENTS, Topic, topic_for_intent
 
 UMBRELLA = "autoimmune disease"
-SAFETY_KEY = "safety"  # where the NLU safety component (bot.rasa.nlu_safety) puts its finding
+SAFETY_KEY = "safety"
+FORGET_SLOT = "delete_conversation"  # bot.rasa.tracker_store deletes a conversation in which this is set  # where the NLU safety component (bot.rasa.nlu_safety) puts its finding
 # Intents whose missing entity is taken from earlier in the conversation ("what about RA?",
 # "can it cause hip pain?"); any other question that names something is about just that.
 MERGING_INTENTS = {INFORM_INTENT, "ask_condition_causes_pain"}
@@ -40,6 +42,11 @@ class ComposerAction:
     def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
         buttons = [{"title": b.title, "payload": payload(b)} for b in reply.buttons]
         dispatcher.utter_message(text=reply.text, buttons=buttons or None)
+
+
+def is_payload(text: str) -> bool:
+    """A button's payload ("/forget", '/inform{"condition": "lupus"}'), not typed words."""
+    return bool(re.fullmatch(r"/[A-Za-z_][A-Za-z0-9_]*(\{.*\})?", text, re.DOTALL))
 
 
 def payload(button: Button) -> str:
@@ -155,14 +162,27 @@ class ActionRestrictedRequest(ComposerAction, Action):
 
 
 class ActionForgetConversation(ComposerAction, Action):
-    """Says so; the tracker store (bot.rasa.tracker_store) then deletes the whole conversation."""
+    """A clear request (the button, or a short message the classifier is sure of) sets
+    ``delete_conversation``, and the tracker store (bot.rasa.tracker_store) deletes the whole
+    conversation instead of saving it; anything less asks the patient to confirm first, so a long
+    question misread as "forget me" never wipes a conversation."""
+
+    SURE_CONFIDENCE = 0.9
+    SURE_MAX_WORDS = 12
 
     def name(self) -> Text:
         return "action_forget_conversation"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        message = tracker.latest_message
+        text = (message.get("text") or "").strip()
+        confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
+        sure = is_payload(text) or (confidence >= self.SURE_CONFIDENCE and len(text.split()) <= self.SURE_MAX_WORDS)
+        if not sure:
+            self.send(dispatcher, self.composer.confirm_forget())
+            return []
         self.send(dispatcher, self.composer.forgotten())
-        return []
+        return [SlotSet(FORGET_SLOT, True)]
 
 
 class ActionFeedback(ComposerAction, Action):

@@ -21,7 +21,7 @@ from bot.clinic import ClinicConfig, default_clinic_config
 from bot.lexicon import Subject
 from bot.questions import QuestionPart, cue_topic, question_parts
 from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, TermRef, default_store
-from bot.topics import FEEDBACK_INTENT, HUMAN_INTENT, OUT_OF_SCOPE_INTENT, Topic, TopicSpec, intent_for_topic, spec
+from bot.topics import CAPABILITIES_INTENT, FEEDBACK_INTENT, FORGET_INTENT, HUMAN_INTENT, OUT_OF_SCOPE_INTENT, Topic, TopicSpec, intent_for_topic, spec
 from bot.vocabulary import ANSWERABLE_GROUPS
 
 __all__ = ["AnswerComposer", "Button", "Question", "Reply", "Topic", "default_composer"]
@@ -533,6 +533,10 @@ class AnswerComposer:
 
     def forgotten(self) -> Reply:
         return Reply(text=texts.FORGOTTEN)
+
+    def confirm_forget(self) -> Reply:
+        return Reply(text=texts.CONFIRM_FORGET, buttons=(Button(texts.YES_DELETE, FORGET_INTENT),
+                                                         Button(texts.NO_KEEP, CAPABILITIES_INTENT)))
 
     def feedback(self, helpful: Optional[bool]) -> Reply:
         """Thanks for a tap on "Was this helpful?"; after a "no", an optional "what were you looking for?"."""

@@ -59,6 +59,9 @@ FEEDBACK_WHAT_WAS_MISSING = (
     "its documents), or just ask your next question."
 )
 CONTACT = "You can reach {clinic} by phone at {phone} or by email at {email} ({hours}). To book an appointment: {booking_url}"
+CONFIRM_FORGET = "Do you want me to delete this conversation? Nothing you said here would be kept."
+YES_DELETE = "Yes, delete it"
+NO_KEEP = "No, keep it"
 FORGOTTEN = "I have deleted this conversation. Nothing you said here is kept any more."
 FORGET_FAILED = (
     "Sorry, I could not delete this conversation just now. Please try again in a few minutes, "

@@ -98,6 +98,8 @@ SAFETY_INTENTS: Dict[str, str] = {"emergency": "emergency", **{kind: intent for 
 #: Intents the composer's buttons lead to besides the topics.
 HUMAN_INTENT = "request_human"
 FEEDBACK_INTENT = "feedback"
+FORGET_INTENT = "forget"
+CAPABILITIES_INTENT = "ask_capabilities"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 #: The follow-up intent: "what about RA?" takes the rest of its question from the conversation.
 INFORM_INTENT = "inform"

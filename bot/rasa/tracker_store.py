@@ -1,14 +1,16 @@
 """Rasa's SQL tracker store, plus forgetting (endpoints.yml: ``type: bot.rasa.tracker_store.PrivateSQLTrackerStore``)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from typing import Any, Dict, Optional, Text
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, validate_port
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
 
@@ -18,36 +20,63 @@ from bot.db import DatabaseUnreachable, wait_until_reachable
 log = logging.getLogger(__name__)
 
 FORGET_ACTION = "action_forget_conversation"
+FORGET_SLOT = "delete_conversation"  # set by FORGET_ACTION when the conversation is to be deleted
+
+# Whether the latest "delete my conversation" of a sender succeeded, until its channel asks
+# (bot.rasa.guard confirms the deletion only on True). Bounded: outcomes nobody asked for age out.
+_FORGET_OUTCOMES: "OrderedDict[str, bool]" = OrderedDict()
+_FORGET_OUTCOMES_KEPT = 10_000
+
+
+def _record_forget_outcome(sender_id: Text, deleted: bool) -> None:
+    _FORGET_OUTCOMES.pop(sender_id, None)
+    _FORGET_OUTCOMES[sender_id] = deleted
+    while len(_FORGET_OUTCOMES) > _FORGET_OUTCOMES_KEPT:
+        _FORGET_OUTCOMES.popitem(last=False)
+
+
+def pop_forget_outcome(sender_id: Text) -> Optional[bool]:
+    """True if this sender's conversation was just deleted at their request, False if that failed,
+    None if they did not ask (in this process, since the last call)."""
+    return _FORGET_OUTCOMES.pop(sender_id, None)
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store, plus forgetting.
 
     * A conversation in which the user asked to be forgotten (``action_forget_conversation`` ran
-      after their latest message) is deleted instead of saved.
+      after their latest message) is deleted instead of saved, and the outcome is recorded for the
+      channel (:func:`pop_forget_outcome`): Rasa's fail-safe wrapper would swallow a failure.
+    * SQLite: deleted rows are overwritten (``secure_delete``) and the write-ahead log is
+      checkpointed and truncated, so a deleted conversation's words are not left in the files.
     * Conversations whose latest event is older than ``retention_days`` (default: config/clinic.yml)
-      are deleted at start-up and then at most once an hour.
+      are deleted at start-up and then every ``RETENTION_PURGE_INTERVAL`` seconds (default: one
+      hour) on a timer, ``PURGE_BATCH`` conversations per transaction.
+    * Database errors never carry the statement's parameters (patients' words) into the logs.
     * An unreachable server database stops the server with one clear error after
       ``TRACKER_DB_CONNECT_TIMEOUT`` seconds, instead of Rasa's endless retries.
     """
 
-    PURGE_INTERVAL_S = 3600.0
+    PURGE_BATCH = 500
     Unavailable = DatabaseUnreachable
 
     def __init__(self, domain: Optional[Domain] = None, retention_days: Optional[int] = None, **kwargs: Any) -> None:
         self._wait_for_database(kwargs)
         super().__init__(domain=domain, **kwargs)
+        self.engine.hide_parameters = True
         if retention_days is None:
             from bot.clinic import default_clinic_config
 
             retention_days = default_clinic_config().retention_days
         self.retention_days = int(retention_days)
+        self.purge_interval = settings.retention_purge_interval()
         self._last_purge = 0.0
+        self._purge_timer: Optional[asyncio.TimerHandle] = None
         if self.engine.dialect.name == "sqlite":
-            # One commit per turn: WAL without an fsync per commit halves the per-turn time (make bench).
-            event.listen(self.engine, "connect", _sqlite_wal)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
             self.engine.dispose()
         self.purge_expired()
+        self._schedule_purge()
 
     def _wait_for_database(self, kwargs: Dict[Text, Any]) -> None:
         dialect = kwargs.get("dialect") or "sqlite"
@@ -81,51 +110,101 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if asked_to_forget(tracker):
-            self.delete_conversation(tracker.sender_id)
+            try:
+                self.delete_conversation(tracker.sender_id)
+            except Exception as error:  # the channel tells the patient; nothing of theirs is logged
+                log.error("could not delete a conversation at the user's request: %s", type(error).__name__)
+                _record_forget_outcome(tracker.sender_id, False)
+            else:
+                _record_forget_outcome(tracker.sender_id, True)
             return
         await super().save(tracker)
-        if time.time() - self._last_purge > self.PURGE_INTERVAL_S:
+        if self._purge_timer is None and time.time() - self._last_purge > self.purge_interval:
             self.purge_expired()
 
     def delete_conversation(self, sender_id: Text) -> int:
+        """Delete every event of ``sender_id``; raises if the rows or their traces could not be removed."""
         with self.session_scope() as session:
             deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
             session.commit()
+        self._checkpoint()
         log.info("deleted a conversation at the user's request (%d events)", deleted)
         return deleted
 
     def purge_expired(self, now: Optional[float] = None) -> int:
-        """Delete every conversation whose latest event is older than the retention period."""
+        """Delete every conversation whose latest event is older than the retention period, in batches."""
         now = time.time() if now is None else now
         self._last_purge = now
-        cutoff = now - self.retention_days * 86400
+        purged = 0
+        while True:
+            batch = self._purge_batch(now - self.retention_days * 86400)
+            purged += batch
+            if batch < self.PURGE_BATCH:
+                break
+        if purged:
+            self._checkpoint()
+            log.info("retention: deleted %d conversations older than %d days", purged, self.retention_days)
+        return purged
+
+    def _purge_batch(self, cutoff: float) -> int:
         with self.session_scope() as session:
-            latest = (
-                session.query(self.SQLEvent.sender_id)
+            expired: List[Text] = [
+                row[0]
+                for row in session.query(self.SQLEvent.sender_id)
                 .group_by(self.SQLEvent.sender_id)
                 .having(sa.func.max(self.SQLEvent.timestamp) < cutoff)
-            )
-            expired = [row[0] for row in latest]
+                .limit(self.PURGE_BATCH)
+            ]
             if expired:
                 session.query(self.SQLEvent).filter(self.SQLEvent.sender_id.in_(expired)).delete(synchronize_session=False)
             session.commit()
-        if expired:
-            log.info("retention: deleted %d conversations older than %d days", len(expired), self.retention_days)
         return len(expired)
 
+    def _schedule_purge(self) -> None:
+        """Run the purge again in ``purge_interval`` seconds, on the server's event loop (none: on save)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._purge_timer = loop.call_later(self.purge_interval, self._purge_on_timer)
 
-def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    def _purge_on_timer(self) -> None:
+        try:
+            self.purge_expired()
+        except Exception as error:  # the next run tries again
+            log.error("retention purge failed: %s", type(error).__name__)
+        self._schedule_purge()
+
+    def _checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database and truncate it, so deleted words are
+        not kept in the -wal file (the database's own pages are zeroed by secure_delete)."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        for _ in range(50):
+            with self.engine.connect() as connection:
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.01)
+        raise RuntimeError("the write-ahead log could not be checkpointed (database busy)")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # One commit per turn: WAL without an fsync per commit halves the per-turn time (make bench).
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten with zeros, not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
 def asked_to_forget(tracker: DialogueStateTracker) -> bool:
-    """True when the forget action ran after the user's latest message."""
+    """True when, after the user's latest message, the forget action set ``delete_conversation``
+    (it does only when the patient clearly asked: otherwise it asks them to confirm first)."""
     for tracker_event in reversed(tracker.events):
         if isinstance(tracker_event, UserUttered):
             return False
-        if isinstance(tracker_event, ActionExecuted) and tracker_event.action_name == FORGET_ACTION:
+        if isinstance(tracker_event, SlotSet) and tracker_event.key == FORGET_SLOT and tracker_event.value is True:
             return True
     return False

@@ -271,3 +271,18 @@ def test_every_medical_answer_asks_for_feedback_and_a_tap_is_thanked(composer):
 def test_an_unanswered_subject_is_remembered_for_the_staff_report(composer):
     _, events = run(actions.ActionAnswer, composer, tracker("how is the flu treated", "ask_treatment"))
     assert slots_of(events)["not_covered"] == "the flu"
+
+
+def test_forgetting_is_certain_only_on_a_clear_request(composer):
+    sure = tracker("delete my conversation", "forget")
+    sure.latest_message["intent"]["confidence"] = 0.98
+    messages, events = run(actions.ActionForgetConversation, composer, sure)
+    assert "deleted this conversation" in messages[0]["text"]
+    assert slots_of(events) == {"delete_conversation": True}
+    unsure = tracker("Need all the news on lupus sent to me by post so i can read whether what i feel is lupus thank you", "forget")
+    messages, events = run(actions.ActionForgetConversation, composer, unsure)
+    assert messages[0]["text"].startswith("Do you want me to delete this conversation?")
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/forget", "/ask_capabilities"]
+    assert events == []
+    messages, events = run(actions.ActionForgetConversation, composer, tracker("/forget", "forget"))
+    assert slots_of(events) == {"delete_conversation": True}
