@@ -80,17 +80,22 @@ def default_data_dir() -> Path:
     return settings.safety_data_dir()
 
 
-#: Longer runs without a space are cut into pieces of this length (no pattern word is that long, and
-#: spaCy's tokenizer splits one very long "word" such as "a<a<a<..." in quadratic time).
-_LONGEST_WORD = 40
-
 # --------------------------------------------------------------------------------------------------
 # Clean-up: any input to one line of plain text. Every expression here is linear-time: bounded
 # repetitions only, and no two adjacent parts that can match the same characters.
 
+#: Longer runs without a space are cut into pieces of this length (no pattern word is that long, and
+#: spaCy's tokenizer splits one very long "word" such as "a<a<a<..." in quadratic time).
+_LONGEST_WORD = 40
+#: Before the markup is removed, text is clipped to this much (markup and entities only shrink it).
+_ROUGH_HEAD_CHARS = 4 * MAX_HEAD_CHARS
+_ROUGH_TAIL_CHARS = 2 * MAX_TAIL_CHARS
+_NFKC_PIECE = 1000
+
 _LINE_BREAK_TAG = re.compile(r"<\s{0,20}(?:/\s{0,20})?(?:br|p|div|li|tr|h\d)\b[^<>]{0,200}>", re.IGNORECASE)
 _TAG = re.compile(r"<\s{0,20}(?:/\s{0,20})?[a-zA-Z!][^<>]{0,500}>")  # "<b>", "</p>", "<!-- -->", not "< 5 and >"
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_SCRIPT_CLOSE = {"script": re.compile(r"</script", re.IGNORECASE), "style": re.compile(r"</style", re.IGNORECASE)}
 _CONTROL = re.compile(r"[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]")
 _WORD_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u2010\u2011\u2012\u2013\u2014](?=[^\W\d_])")
 _SPACES = re.compile(r"[^\S\n]+")  # any whitespace but a line break (\s covers the Unicode spaces)
@@ -111,12 +116,12 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": 
 def clean_for_screening(text: Any) -> str:
     """Any input -> the plain text the screen reads (case kept; long input clipped).
 
-    HTML is removed, entities decoded, invisible and control characters become spaces, curly quotes
-    straight ones, "chest-pain" becomes "chest pain", and a line break becomes a comma: it separates
-    thoughts but often not sentences ("no fever\\nchest pain"), so it stops a negation but keeps the
-    words in one sentence.
+    HTML is removed, entities decoded, invisible and control characters and pictographs become spaces,
+    curly quotes straight ones, "chest-pain" becomes "chest pain", and a line break becomes a comma: it
+    separates thoughts but often not sentences ("no fever\\nchest pain"), so it stops a negation but
+    keeps the words in one sentence.
     """
-    text = _rough_clip(_as_text(text))  # so the steps below never see 100 KB; markup and entities only shrink it
+    text = _rough_clip(_as_text(text))  # so the steps below never see 100 KB
     text = _rough_clip(_compatibility_forms(text))
     text = _strip_markup(text)
     text = _CONTROL.sub(" ", text)
@@ -143,11 +148,6 @@ def _as_text(value: Any) -> str:
 def _cut_long_run(match: "re.Match[str]") -> str:
     run = match.group()
     return " ".join(run[i:i + _LONGEST_WORD] for i in range(0, len(run), _LONGEST_WORD))
-
-
-_ROUGH_HEAD_CHARS = 4 * MAX_HEAD_CHARS
-_ROUGH_TAIL_CHARS = 2 * MAX_TAIL_CHARS
-_NFKC_PIECE = 1000
 
 
 def _rough_clip(text: str) -> str:
@@ -230,17 +230,16 @@ def _drop_script_blocks(text: str) -> str:
     An unclosed block is kept as text (its words are still screened); once one is unclosed, no
     later one can be closed either, so the scan stops there.
     """
-    lower = text.lower()
     pieces: List[str] = []
     position = 0
     while True:
         opening = _SCRIPT_OPEN.search(text, position)
         if opening is None:
             break
-        closing = lower.find("</" + opening.group(1).lower(), opening.end())
-        if closing < 0:
+        closing = _SCRIPT_CLOSE[opening.group(1).lower()].search(text, opening.end())
+        if closing is None:
             break
-        end = text.find(">", closing)
+        end = text.find(">", closing.end())
         pieces.append(text[position:opening.start()] + " ")
         position = len(text) if end < 0 else end + 1
     pieces.append(text[position:])
@@ -258,6 +257,7 @@ _FLAG_ATTRS = {"IS_ALPHA": "is_alpha", "IS_PUNCT": "is_punct", "IS_DIGIT": "is_d
 _CASELESS_ATTRS = {"LOWER", "LEMMA", "NORM"}
 _SENTENCE_BREAKS = frozenset([".", "!", "?", ";", "..", "...", "?!", "!?"])
 _MAX_GAP = 6
+_REPEATED_GROUP = re.compile(r"\)(?:[*+]|\{\d*,)")  # "(a+)+": nested repeats backtrack exponentially
 
 
 @dataclass(frozen=True)
@@ -529,6 +529,9 @@ class _SpecReader:
                     re.compile(argument)
                 except re.error as exc:
                     raise self.fail(where, f"invalid REGEX: {exc}") from exc
+                if _REPEATED_GROUP.search(argument):
+                    raise self.fail(where, "REGEX: a repeated group ( )* ( )+ ( ){n,} can take exponential time; "
+                                           "repeat single characters instead")
                 checked[op] = argument
             else:
                 raise self.fail(where, f"unsupported operator {op!r}")
@@ -923,7 +926,7 @@ class SafetyScreen:
         self._patterns = builder.patterns
         self._respell = builder.respell
         self._respell_re = _respelling_expression(builder.respell)
-        # screen() and urgent() on the same message parse it once. Small: patient text is not kept.
+        # screen() then urgent() on the same message parse it once; small, so few messages stay in memory.
         self._message = lru_cache(maxsize=4)(self._parse)
 
     # public API -----------------------------------------------------------------------------------
