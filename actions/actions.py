@@ -123,8 +123,10 @@ class ActionOutOfScope(ComposerAction, Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        self.send(dispatcher, self.composer.out_of_scope())
-        return []
+        question = question_from(tracker, self.composer)
+        reply = self.composer.out_of_scope(question)
+        self.send(dispatcher, reply)
+        return remember(reply, question) if reply.medical or reply.not_covered else []
 
 
 class ActionContact(ComposerAction, Action):
@@ -203,8 +205,10 @@ class ActionDefaultFallback(ComposerAction, Action):
         return "action_default_fallback"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        self.send(dispatcher, self.composer.not_understood())
-        return []
+        question = question_from(tracker, self.composer)
+        reply = self.composer.not_understood(question)
+        self.send(dispatcher, reply)
+        return remember(reply, question) if reply.medical or reply.not_covered else []
 
 
 class ActionDefaultAskAffirmation(ComposerAction, Action):
@@ -220,7 +224,7 @@ class ActionDefaultAskAffirmation(ComposerAction, Action):
         question = question_from(tracker, self.composer, topic=topics[0] if topics else None)
         reply = self.composer.did_you_mean(topics, question)
         self.send(dispatcher, reply)
-        return remember(reply, question) if reply.medical else []
+        return remember(reply, question) if reply.medical or reply.not_covered else []
 
 
 class ActionDefaultAskRephrase(ComposerAction, Action):

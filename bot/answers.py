@@ -12,7 +12,7 @@ gets an honest decline that names it, never nearby facts dressed up as the answe
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -479,26 +479,53 @@ class AnswerComposer:
         pains = _and([p.name for p in self.store.pain_types_with_information()])
         return Reply(text=texts.CAPABILITIES.format(pains=pains), buttons=self._example_buttons())
 
-    def out_of_scope(self) -> Reply:
-        return Reply(text=_join([texts.OUT_OF_SCOPE, self._what_i_cover()]), buttons=self._example_buttons())
+    def out_of_scope(self, question: Optional[Question] = None) -> Reply:
+        clear = self.answer_if_clear(question) if question else None
+        return clear or Reply(text=_join([texts.OUT_OF_SCOPE, self._what_i_cover()]), buttons=self._example_buttons())
 
-    def not_understood(self) -> Reply:
-        return Reply(text=_join([texts.NOT_UNDERSTOOD, self._what_i_cover()]), buttons=self._example_buttons())
+    def not_understood(self, question: Optional[Question] = None) -> Reply:
+        clear = self.answer_if_clear(question) if question else None
+        return clear or Reply(text=_join([texts.NOT_UNDERSTOOD, self._what_i_cover()]), buttons=self._example_buttons())
+
+    def answer_if_clear(self, question: Question, ranked_topics: Sequence[Topic] = ()) -> Optional[Reply]:
+        """When the classifier is unsure, the patient's own words may still settle it: a medical
+        subject outside the documents gets its named decline; a subject the documents cover gets the
+        likeliest reading answered (the topic its words name, else the classifier's best guess), with
+        the other reading offered as a button. None when the words settle nothing."""
+        if not question.text.strip():
+            return None
+        guess = next(iter(ranked_topics), None)
+        cued = cue_topic(question.text)
+        subject = self._subject(question, question.text, cued or guess)
+        if subject.not_covered is not None:
+            return self.not_covered(subject.not_covered, subject.not_covered_kind)
+        if not (subject.condition or subject.pain or subject.term):
+            return None
+        topic = cued or guess or _topic_for(subject)
+        reply = self._single(question, topic, question.text)
+        other = next((t for t in (cued, *ranked_topics) if t is not None and t is not topic), None)
+        if other is None or not reply.medical:
+            return reply
+        entities: Tuple[Tuple[str, str], ...] = ()
+        if subject.condition is not None:
+            entities += (("condition", subject.condition.name),)
+        if subject.pain is not None:
+            entities += (("pain_type", subject.pain.key),)
+        alternative = Button(texts.OR_READING.format(reading=self._reading(other, subject)), intent_for_topic(other), entities)
+        return replace(reply, buttons=(alternative, *reply.buttons))
 
     def ask_rephrase(self) -> Reply:
         return Reply(text=texts.ASK_REPHRASE)
 
     def did_you_mean(self, ranked_topics: Sequence[Topic], question: Optional[Question] = None) -> Reply:
-        """The classifier is unsure. A medical subject outside the documents gets its honest decline;
-        a question whose own words name its topic and subject gets its answer; otherwise the two
-        likeliest readings, in the patient's terms ("How lupus is treated", "What lupus is")."""
+        """The classifier is unsure: answer when the words settle it (``answer_if_clear``), otherwise
+        offer the two likeliest readings in the patient's terms ("How lupus is treated", "What lupus is")."""
         question = question or Question()
+        clear = self.answer_if_clear(question, ranked_topics)
+        if clear is not None:
+            return clear
         subject = self._subject(question, question.text) if question.text else _Subject()
-        if subject.not_covered is not None:
-            return self.not_covered(subject.not_covered, subject.not_covered_kind)
         cued = cue_topic(question.text) if question.text else None
-        if cued is not None and (subject.condition or subject.pain) and (not ranked_topics or cued in ranked_topics[:2]):
-            return self._single(question, cued, question.text)
         readings = list(dict.fromkeys(([cued] if cued else []) + list(ranked_topics)))[:2]
         if not readings:
             return self.not_understood()

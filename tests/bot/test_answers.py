@@ -43,6 +43,10 @@ def every_reply(composer: AnswerComposer):
     for question in MESSAGES:
         yield f"respond({question.text})", composer.respond(question)
     yield "not_covered", composer.not_covered("the flu")
+    yield "confirm_forget", composer.confirm_forget()
+    for question in MESSAGES:
+        yield f"answer_if_clear({question.text})", composer.answer_if_clear(question, [Topic.TREATMENT]) or composer.not_understood()
+        yield f"out_of_scope({question.text})", composer.out_of_scope(question)
     for helpful in (True, False, None):
         yield f"feedback({helpful})", composer.feedback(helpful)
     for words in ("DMARDs", "entheses", "sacroiliac joints"):
