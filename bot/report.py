@@ -96,6 +96,7 @@ TOPIC_LABELS = {
 MASKS = ("<email>", "<phone>", "<number>")
 MAX_WORDINGS = 10  # per group, in the page and in an NLU candidate
 SIMILARITY = 0.6  # Jaccard similarity of two wordings' content lemmas to group them
+PAGE_ROWS = 200  # rows per list in the page (the largest groups, the newest answers); the CSV has every one
 
 
 class ReportError(RuntimeError):
@@ -763,18 +764,19 @@ def render_html(report: StaffReport) -> str:
     ]
     subjects = _table(
         ["Subject", "Questions", "Newest wording", "Last asked"],
-        ([f"<strong>{_e(g.name)}</strong>", str(g.count), _e(g.newest) + _wordings(g), _e(g.newest_day.isoformat())] for g in report.subjects),
+        ([f"<strong>{_e(g.name)}</strong>", str(g.count), _e(g.newest) + _wordings(g), _e(g.newest_day.isoformat())]
+         for g in report.subjects[:PAGE_ROWS]),
         "No question was about a subject missing from the documents.", numeric=(1,),
     )
     wordings = _table(
         ["Questions", "Newest wording", "Why not answered", "Last asked"],
-        ([str(g.count), _e(g.newest) + _wordings(g), _e(_reasons(g.reasons)), _e(g.newest_day.isoformat())] for g in report.wordings),
+        ([str(g.count), _e(g.newest) + _wordings(g), _e(_reasons(g.reasons)), _e(g.newest_day.isoformat())] for g in report.wordings[:PAGE_ROWS]),
         "Every question was answered.", numeric=(0,),
     )
     not_helpful = _table(
         ["Day", "Question", "Topic", "Documents cited", "Said next"],
         ([_e(_day(q.at).isoformat()), _e(q.text), _e(TOPIC_LABELS.get(q.topic, q.topic)),
-          "<br>".join(_e(t) for t in q.sources) or "–", _e(q.said_next or "–")] for q in report.not_helpful),
+          "<br>".join(_e(t) for t in q.sources) or "–", _e(q.said_next or "–")] for q in report.not_helpful[:PAGE_ROWS]),
         "No answer was marked not helpful.",
     )
     topics = _table(
@@ -834,16 +836,16 @@ generated {_e(report.generated.strftime("%Y-%m-%d %H:%M"))}</p>
 
 <h2>Subjects the documents don't cover</h2>
 <p class="note">Questions the bot declined because no document covers their subject: candidates for the next document.</p>
-{subjects}
+{subjects}{_more(len(report.subjects), "subjects")}
 
 <h2>Questions not answered, by similar wording</h2>
 <p class="note">Every unanswered question, grouped by the words they share. The newest wording is shown; the others fold out.</p>
-{wordings}
+{wordings}{_more(len(report.wordings), "groups")}
 
 <h2>Answers marked not helpful</h2>
 <p class="note">Each answer a patient marked “not helpful”, with the question that led to it, the documents it quoted and
 what the patient wrote next (if anything).</p>
-{not_helpful}
+{not_helpful}{_more(len(report.not_helpful), "answers")}
 
 <h2>Questions per topic</h2>
 {topics}
@@ -860,6 +862,12 @@ delete it when done.</footer>
 </body>
 </html>
 """
+
+
+def _more(count: int, what: str) -> str:
+    if count <= PAGE_ROWS:
+        return ""
+    return f'<p class="note">The first {PAGE_ROWS} of {count} {what}; staff-report.csv has them all.</p>'
 
 
 def _after(report: StaffReport) -> str:

@@ -42,8 +42,8 @@ PII_TEXT = "please ring me on +44 20 7946 0958 or write to jane.doe@example.com"
 PII_SHOWN = "please ring me on <phone> or write to <email>"
 PII_NEXT = "it didn't say anything about my case, my number is 07700 900123 and my id 5566778"
 PII_NEXT_SHOWN = "it didn't say anything about my case, my number is <phone> and my id <phone>"
-PII_UNSURE = "lupus meds question, reply to sam_k+clinic@mail.example.org or 0044-161-496-0000"
-PII_UNSURE_SHOWN = "lupus meds question, reply to <email> or <phone>"
+PII_UNSURE = "about the other thing, reply to sam_k+clinic@mail.example.org or 0044-161-496-0000"
+PII_UNSURE_SHOWN = "about the other thing, reply to <email> or <phone>"
 ID_TEXT = "my hospital number is 48213 what is gout exactly"
 ID_SHOWN = "my hospital number is <number> what is gout exactly"
 SECRETS = ["+44 20 7946 0958", "7946", "jane.doe", "example.com", "07700", "900123", "5566778", "sam_k", "mail.example.org",
@@ -76,7 +76,7 @@ def special_conversations(scripter: Scripter, now: float) -> Dict[str, Conversat
     s.ask(c, "what causes back pain", "ask_conditions_for_pain", {"pain_type": "back"})
     s.feedback(c, False)
     s.out_of_scope(c, PII_NEXT, shown=PII_NEXT_SHOWN)
-    s.unsure(c, PII_UNSURE, [("ask_treatment", 0.41), ("ask_condition_info", 0.33)], {"condition": "lupus"}, shown=PII_UNSURE_SHOWN)
+    s.unsure(c, PII_UNSURE, [("ask_treatment", 0.41), ("ask_stress", 0.33)], shown=PII_UNSURE_SHOWN)
     s.ask(c, ID_TEXT, "ask_condition_info", {"condition": "gout"}, expect="not_covered", subject="gout", shown=ID_SHOWN)
 
     c = special["emergency"] = s.start("emergency-91d0c3", now - 1.4 * DAY)
@@ -85,14 +85,13 @@ def special_conversations(scripter: Scripter, now: float) -> Dict[str, Conversat
     s.emergency(c, EMERGENCY)
 
     c = special["give_up"] = s.start("give-up-5e2a77", now - 3.3 * DAY)
-    s.unsure(c, "knee achey flare thing", [("ask_symptoms", 0.40), ("ask_treatment", 0.35)], {"pain_type": "joint"})
+    s.unsure(c, "um so yeah that", [("ask_symptoms", 0.40), ("ask_treatment", 0.35)])
     s.something_else(c)
-    s.unsure(c, "the achey flare thing in knee", [("ask_symptoms", 0.42), ("ask_mechanism", 0.3)], {"pain_type": "joint"})
+    s.unsure(c, "yeah that thing um", [("ask_symptoms", 0.42), ("ask_mechanism", 0.3)])
     s.give_up(c)
 
     c = special["chosen"] = s.start("chosen-0b44e1", now - 0.6 * DAY)
-    s.unsure(c, "stiff back mornings ankylosing", [("ask_symptoms", 0.42), ("ask_treatment", 0.38)],
-             {"condition": "ankylosing spondylitis", "pain_type": "back"})
+    s.unsure(c, "it wakes me at night, what now", [("ask_symptoms", 0.42), ("ask_treatment", 0.38)])
     s.choose(c, 1)  # the second reading: the candidate's intent is the patient's choice, not the ranking's first
     s.feedback(c, True)
 
@@ -246,12 +245,12 @@ def test_unanswered_questions_are_grouped_by_similar_wording(conversations, repo
     assert sum(g.count for g in report.wordings) == len(unanswered)
     by_text = {w: g for g in report.wordings for w in g.wordings}
     # the same words asked many times are one group, with every reason it went unanswered
-    hip = by_text["hip thing hurts when i sleep??"]
-    assert hip.count == sum(1 for q in unanswered if q.text == "hip thing hurts when i sleep??")
-    assert hip.reasons == dict(Counter(q.reason for q in unanswered if q.text == "hip thing hurts when i sleep??"))
-    # two wordings with the same content lemmas ("achey flare thing" + knee) fall together
-    assert by_text["knee achey flare thing"] is by_text["the achey flare thing in knee"]
-    assert by_text["knee achey flare thing"].reasons == {"rephrase": 1, "fallback": 1}
+    normal = by_text["is that normal for me??"]
+    assert normal.count == sum(1 for q in unanswered if q.text == "is that normal for me??") > 1
+    assert normal.reasons == dict(Counter(q.reason for q in unanswered if q.text == "is that normal for me??"))
+    # two wordings whose content lemmas are alike ({um, yeah} and {um, yeah, thing}) fall together
+    assert by_text["um so yeah that"] is by_text["yeah that thing um"]
+    assert by_text["um so yeah that"].reasons == {"rephrase": 1, "fallback": 1}
     assert by_text["is the flu an autoimmune disease"] is not by_text["can the flu make my joints ache"]
 
 
@@ -372,10 +371,10 @@ def test_nlu_candidates_are_rasa_nlu_data_with_the_likeliest_intent(written, rep
     data = RasaYAMLReader().reads(written["nlu"])
     examples = {m.get("text"): m.get("intent") for m in data.intent_examples}
     # the best intent after nlu_fallback in the classifier's ranking ...
-    assert examples["hip thing hurts when i sleep??"] == "ask_conditions_for_pain"
-    assert examples["knee achey flare thing"] == "ask_symptoms" and examples["blorp snark wibble"] == "ask_symptoms"
+    assert examples["is that normal for me??"] == "ask_symptoms" and examples["so it comes and goes, why"] == "ask_mechanism"
+    assert examples["um so yeah that"] == "ask_symptoms" and examples["blorp snark wibble"] == "ask_symptoms"
     # ... unless the patient chose another reading
-    assert examples["stiff back mornings ankylosing"] == "ask_treatment"
+    assert examples["it wakes me at night, what now"] == "ask_treatment"
     assert examples[PII_UNSURE_SHOWN] == "ask_treatment"
     # only wordings the assistant did not understand: not uncovered subjects, not out of scope, not taps
     expected = Expected(conversations.values(), now)
@@ -591,3 +590,16 @@ def test_the_page_in_chromium_and_the_readme_screenshot(composer, tmp_path, titl
     README_SCREENSHOT.parent.mkdir(exist_ok=True)
     with Image.open(tmp_path / "staff-report.png") as shot:  # 128 colours: a quarter of the bytes, same picture
         shot.convert("RGB").quantize(colors=128).save(README_SCREENSHOT, optimize=True)
+
+
+def test_long_lists_are_cut_in_the_page_not_in_the_csv(report, tmp_path, monkeypatch):
+    monkeypatch.setattr(staff, "PAGE_ROWS", 3)
+    page = staff.render_html(report)
+    staff.write_csv(report, tmp_path / "all.csv")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "all.csv").read_text(encoding="utf-8").lstrip("\ufeff"))))
+    assert f"The first 3 of {len(report.wordings)} groups" in page and f"The first 3 of {len(report.not_helpful)} answers" in page
+    sections = re.split(r"<h2>", page)
+    for heading in ("Questions not answered, by similar wording", "Answers marked not helpful"):
+        section = next(x for x in sections if x.startswith(heading))
+        assert section.count("<tr>") == 1 + 3, heading  # the heading row and three
+    assert sum(1 for r in rows if r["section"] == "wording") == len(report.wordings) > 3
