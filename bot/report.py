@@ -171,15 +171,16 @@ def open_tracker_store(url: URL) -> Engine:
     """An engine that only reads; raises ReportError when the database is missing or unreachable."""
     connect_args: Dict[str, Any] = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
     engine = sa.create_engine(url, connect_args=connect_args, hide_parameters=True, future=True)
-    where = url.render_as_string(hide_password=True)
+    where = (str(url.database).removeprefix("file:") if url.get_backend_name() == "sqlite"
+             else url.render_as_string(hide_password=True))
     try:
         with engine.connect() as connection:
             present = sa.inspect(connection).has_table("events")
     except sa.exc.OperationalError:
         engine.dispose()
         if url.get_backend_name() == "sqlite":
-            raise ReportError(f"no tracker store at {str(url.database).removeprefix('file:')}: no conversation "
-                              "has been recorded yet (or TRACKER_DB / the endpoints file names another)") from None
+            raise ReportError(f"no tracker store at {where}: no conversation has been recorded yet "
+                              "(or TRACKER_DB / the endpoints file names another)") from None
         raise ReportError(f"the tracker store database {where} does not answer") from None
     if not present:
         engine.dispose()
