@@ -48,6 +48,35 @@ def tracker_db_connect_timeout() -> float:
     return float(os.environ.get("TRACKER_DB_CONNECT_TIMEOUT", "30"))
 
 
+def secrets_dir() -> Path:
+    """Where generated secrets live (mode 0600 files): ``SECRETS_DIR``, else ``var/secrets``."""
+    return Path(os.environ.get("SECRETS_DIR", PROJECT_ROOT / "var" / "secrets"))
+
+
+def rest_channel_token() -> str | None:
+    """The REST channel's token: ``REST_CHANNEL_TOKEN``, else the file ``rest-token`` in the secrets
+    folder (scripts/serve.sh generates it); None when neither exists."""
+    token = os.environ.get("REST_CHANNEL_TOKEN", "").strip()
+    if token:
+        return token
+    path = secrets_dir() / "rest-token"
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def sender_rate_limit() -> tuple[int, float]:
+    """Per-sender message limit of every chat channel: (burst, messages per minute after it),
+    from ``SENDER_RATE_BURST`` (default 15) and ``SENDER_RATE_PER_MINUTE`` (default 30)."""
+    return int(os.environ.get("SENDER_RATE_BURST", "15")), float(os.environ.get("SENDER_RATE_PER_MINUTE", "30"))
+
+
+def retention_purge_interval() -> float:
+    """Seconds between two runs of the tracker store's retention purge (``RETENTION_PURGE_INTERVAL``, 1 h)."""
+    return float(os.environ.get("RETENTION_PURGE_INTERVAL", "3600"))
+
+
 def rasa_endpoints_path() -> Path:
     """The endpoints file the Rasa server reads (the staff report finds the tracker store in it):
     ``RASA_ENDPOINTS``, else endpoints.yml (scripts/serve.sh uses the same)."""

@@ -3,8 +3,8 @@
 Rasa's Telegram channel always talks to api.telegram.org. These subclasses read ``api_url`` from
 credentials.yml (a self-hosted Bot API server, or the test suite's local stand-in), split answers
 longer than Telegram's 4,096-character limit instead of losing them, turn buttons into a keyboard
-that fits on a phone, answer malformed webhook posts with 400 (the server stays up) and check
-Telegram's ``secret_token`` header when one is configured.
+that fits on a phone, answer malformed webhook posts with 400 (the server stays up), and accept an
+update only with Telegram's ``secret_token`` header (the channel does not start without one).
 """
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
+
+from bot.rasa.guard import REFUSAL_TEXTS, HeldOutput, RateLimiter, as_user_text, deliver, namespaced, refusal, strip_namespace
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,9 @@ TELEGRAM_MAX_TEXT = 4096  # characters, counted in UTF-16 code units
 TELEGRAM_MAX_CALLBACK_DATA = 64  # bytes
 # Telegram's standard commands: every chat begins with /start (the bot then says hello and what it is for).
 TELEGRAM_COMMANDS = {"/start": "/greet", "/help": "/ask_capabilities"}
+PREFIX = "tg"
+# What Telegram accepts as a webhook's secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def _utf16_length(text: str) -> int:
@@ -59,6 +65,10 @@ class TelegramOutputWithServer(TelegramOutput):
 
         server = TelegramAPIServer.from_base(api_url) if api_url else TELEGRAM_PRODUCTION
         Bot.__init__(self, access_token, server=server)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        # Conversations are stored as "tg:<chat id>"; Telegram wants the chat id.
+        await super().send_response(strip_namespace(PREFIX, recipient_id), message)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for piece in split_for_telegram(text):
@@ -104,8 +114,12 @@ class TelegramInputWithServer(TelegramInput):
           access_token: "123456789:ABC..."     # from @BotFather
           verify: "your_clinic_bot"            # the bot's username
           webhook_url: "https://bot.example-clinic.org/webhooks/telegram/webhook"
-          secret_token: "a-long-random-string" # optional; Telegram sends it back with every update
+          secret_token: "a-long-random-string" # required; Telegram sends it back with every update
           api_url: "https://api.telegram.org"  # optional; a self-hosted Bot API server
+
+    Conversations are stored as ``tg:<chat id>``. The webhook is registered with Telegram once the
+    server has started (nothing on the server can be called to change it). Every update is checked
+    against ``secret_token`` in constant time, as bytes (a header that is not ASCII is a 403).
     """
 
     @classmethod
@@ -121,10 +135,17 @@ class TelegramInputWithServer(TelegramInput):
 
     def __init__(self, access_token: Optional[Text], verify: Optional[Text], webhook_url: Optional[Text],
                  api_url: Optional[Text] = None, secret_token: Optional[Text] = None, debug_mode: bool = False) -> None:
+        if not (isinstance(secret_token, str) and _SECRET_TOKEN.fullmatch(secret_token)):
+            raise ValueError(
+                "The Telegram channel needs a secret_token in credentials.yml (1-256 characters A-Z, a-z, 0-9, _ "
+                "and -; e.g. `openssl rand -hex 32`): without it anyone could post updates as any chat."
+            )
         super().__init__(access_token, verify, webhook_url, debug_mode=debug_mode)
         self.api_url = api_url
         self.secret_token = secret_token
+        self._secret = secret_token.encode()
         self._verified = False
+        self.limiter = RateLimiter.from_settings()
 
     def get_output_channel(self) -> TelegramOutputWithServer:
         # Unlike Rasa's, this does not set the webhook (it would need an event loop of its own and
@@ -148,23 +169,17 @@ class TelegramInputWithServer(TelegramInput):
                     payload["secret_token"] = self.secret_token
                 await out_channel.request("setWebhook", payload)
                 log.info("Telegram webhook set")
-            except Exception as error:  # the other channels keep working; /set_webhook retries
-                log.error("Could not set the Telegram webhook: %s", error)
+            except Exception as error:  # the other channels keep working; a restart tries again
+                log.error("Could not set the Telegram webhook: %s", type(error).__name__)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Any) -> Any:
             return response.json({"status": "ok"})
 
-        @webhook.route("/set_webhook", methods=["POST"])
-        async def set_webhook_route(_: Any) -> Any:
-            await set_webhook()
-            return response.json({"status": "ok"})
-
         @webhook.route("/webhook", methods=["POST"])
         async def message(request: Any) -> Any:
-            if self.secret_token and not hmac.compare_digest(
-                request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), self.secret_token
-            ):
+            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+            if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self._secret):
                 return response.json({"error": "forbidden"}, status=403)
             try:
                 body = json.loads(request.body or b"")
@@ -182,11 +197,18 @@ class TelegramInputWithServer(TelegramInput):
             chat_id, text, callback_id = incoming
             if callback_id:
                 asyncio.ensure_future(self._answer_callback(out_channel, callback_id))
+            sender_id = namespaced(PREFIX, chat_id)
+            refused = refusal(text, sender_id, self.limiter)
+            if refused:
+                await out_channel.send_text_message(chat_id, REFUSAL_TEXTS[refused])
+                return response.json({"status": "refused"})
+            held = HeldOutput()
             try:
-                await on_new_message(UserMessage(text, out_channel, chat_id, input_channel=self.name(),
-                                                 metadata=self.get_metadata(request)))
+                await on_new_message(UserMessage(as_user_text(text, request.app.ctx.agent.domain), held, sender_id,
+                                                 input_channel=self.name(), metadata=self.get_metadata(request)))
+                await deliver(held.settled(sender_id), out_channel, chat_id)
             except Exception as error:  # 200 all the same: Telegram would otherwise resend the update
-                log.error("Telegram message not handled: %s", error, exc_info=self.debug_mode)
+                log.error("Telegram message not handled: %s", type(error).__name__)
             return response.json({"status": "success"})
 
         return webhook

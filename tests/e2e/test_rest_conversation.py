@@ -5,13 +5,12 @@ remember, honest gaps, emergencies first, and conversations that can be deleted.
 """
 from __future__ import annotations
 
-import sqlite3
 import uuid
 
 import pytest
 
 from bot.clinic import load_clinic_config
-from tests.support.servers import PROJECT_ROOT, RasaServers
+from tests.support.servers import REST_PREFIX, RasaServers
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +21,8 @@ BONE_DOC = "What autoimmune disease causes bone pain"
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    running = RasaServers(PROJECT_ROOT / "credentials.yml", tmp_path_factory.mktemp("e2e")).start()
+    running = RasaServers(tmp_path_factory.mktemp("e2e"))
+    running.start()
     yield running
     running.stop()
 
@@ -38,7 +38,7 @@ def sender() -> str:
 def test_first_reply_states_the_scope_and_answers_which_conditions_cause_hip_pain(servers):
     replies = servers.say(sender(), "what causes hip pain")
     assert replies[0]["text"] == CLINIC.scope_notice
-    answer = replies[-1]["text"]
+    answer = text_of(replies[1:])  # the answer's paragraphs come as messages of their own
     for name in ("Rheumatoid arthritis", "Systemic lupus erythematosus", "Ankylosing spondylitis", "Psoriatic arthritis", "Juvenile idiopathic arthritis"):
         assert name in answer
     assert f"Source: {HIP_DOC}" in answer and answer.endswith(CLINIC.disclaimer)
@@ -65,7 +65,7 @@ def test_follow_up_what_kind_of_pain_does_it_cause(servers):
     user = sender()
     assert "chronic inflammatory disease" in text_of(servers.say(user, "what is ankylosing spondylitis"))
     answer = text_of(servers.say(user, "what kind of pain does it cause?"))
-    assert "ankylosing spondylitis can cause" in answer and "Back, neck and spinal pain" in answer
+    assert "ankylosing spondylitis" in answer.lower() and "back, neck and spinal pain" in answer.lower()
 
 
 def test_out_of_scope_is_declined_with_what_the_bot_covers(servers):
@@ -98,10 +98,11 @@ def test_malformed_requests_get_a_4xx_and_the_server_stays_up(servers):
     import requests
 
     url = f"{servers.url}/webhooks/rest/webhook"
+    auth = {"Authorization": f"Bearer {servers.rest_token}"}
     for body in (b"{not json", b"[]", b'"text"', b'{"sender": "x"}', b'{"message": "hi"}', b'{"sender": 5, "message": "hi"}', b'{"sender": "x", "message": ["hi"]}'):
-        response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+        response = requests.post(url, data=body, headers={"Content-Type": "application/json", **auth}, timeout=30)
         assert response.status_code == 400, (body, response.status_code)
-    too_long = requests.post(url, json={"sender": "x", "message": "a" * 30_000}, timeout=30)
+    too_long = requests.post(url, json={"sender": "x", "message": "a" * 30_000}, headers=auth, timeout=30)
     assert too_long.status_code == 413 and "shorten" in too_long.text
     assert "Source" in text_of(servers.say(sender(), "what causes muscle pain"))
 
@@ -118,13 +119,10 @@ def test_odd_input_gets_a_clear_reply(servers, message):
 def test_delete_my_conversation_removes_it_from_the_tracker_store(servers):
     user = sender()
     servers.say(user, "what causes hip pain")
-    db = servers.tracker_db
-    with sqlite3.connect(db) as connection:
-        assert connection.execute("select count(*) from events where sender_id = ?", (user,)).fetchone()[0] > 0
-    answer = text_of(servers.say(user, "please delete my conversation"))
-    assert "deleted" in answer
-    with sqlite3.connect(db) as connection:
-        assert connection.execute("select count(*) from events where sender_id = ?", (user,)).fetchone()[0] == 0
+    assert servers.events(REST_PREFIX + user)
+    replies = servers.say(user, "please delete my conversation")
+    assert "deleted" in text_of(replies) and replies[-1].get("forgotten") is True
+    assert servers.events(REST_PREFIX + user) == []
 
 
 def test_patient_text_is_not_written_to_the_logs(servers):

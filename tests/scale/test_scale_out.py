@@ -1,7 +1,7 @@
 """The scaled layout with real servers (the ``scaled`` fixture runs scripts/scale-up.sh): condition
 store on PostgreSQL, socket.io and REST through nginx, a bounded load with every turn accounted for in
-PostgreSQL, fail-over when a Rasa server dies, and a restart of everything. In this order: the
-fail-over test kills a server and the restart test brings the whole layout back."""
+PostgreSQL, fail-over when a Rasa server dies, and a restart of everything. Any order: each test gets
+the layout whole (the ``scaled`` fixture starts again what an earlier test stopped)."""
 from __future__ import annotations
 
 import asyncio
@@ -17,6 +17,7 @@ import pytest
 pytestmark = pytest.mark.e2e  # real servers
 
 from tests.bot.test_store import EXPECTED_CONDITIONS_FOR_PAIN  # noqa: E402  (the same facts, on PostgreSQL)
+from tests.support.servers import REST_PREFIX, SOCKETIO_PREFIX  # noqa: E402
 
 # One sender's conversation under load, repeated until the time is up; follow-ups lean on the slots.
 CONVERSATION = [
@@ -30,7 +31,9 @@ CONVERSATION = [
 ]
 LOAD_SENDERS = int(os.environ.get("SCALE_LOAD_SENDERS", "50"))
 LOAD_SECONDS = float(os.environ.get("SCALE_LOAD_SECONDS", "60"))
-THINK_S = (0.2, 0.8)  # a pause between a reply and the next message, like a (fast) person
+THINK_S = (1.5, 2.5)  # a pause between a reply and the next message, like a (fast) person; within
+# the per-sender limit (bot.rasa.guard: 15 at once, then 30 a minute). Each simulated patient comes
+# from its own loopback address, as patients do, so nginx's per-address limit applies to each alone.
 
 
 def new_sender(prefix: str) -> str:
@@ -81,7 +84,7 @@ def test_both_rasa_servers_answer_rest_through_nginx_and_share_the_conversation(
     log = [line for line in scaled.access_log() if "POST /webhooks/rest/webhook" in line]
     served_by = {line.rsplit("upstream=", 1)[1].split()[0] for line in log[-4:]}
     assert served_by == {f"127.0.0.1:{p}" for p in scaled.rasa_ports}, log[-4:]
-    assert scaled.slots(sender)["condition"] == "rheumatoid arthritis"
+    assert scaled.slots(REST_PREFIX + sender)["condition"] == "rheumatoid arthritis"
 
 
 def test_socketio_polling_through_nginx_keeps_the_session(scaled):
@@ -89,20 +92,24 @@ def test_socketio_polling_through_nginx_keeps_the_session(scaled):
     the same Rasa server (nginx: ip_hash on /socket.io/)."""
     import socketio
 
-    session_id = new_sender("sio-polling")
+    session: Dict[str, str] = {}
 
     async def converse() -> List[List[str]]:
         client = socketio.AsyncClient(reconnection=False)
         confirmed = asyncio.Event()
         replies: asyncio.Queue = asyncio.Queue()
-        client.on("session_confirm", lambda *_: confirmed.set())
+
+        @client.on("session_confirm")
+        async def _confirmed(session_id):
+            session["id"] = session_id
+            confirmed.set()
 
         @client.on("bot_uttered")
         async def _bot_uttered(data):
             await replies.put(data.get("text") or "")
 
         async def turn(text: str, expect: str) -> List[str]:
-            await client.emit("user_uttered", {"message": text, "session_id": session_id})
+            await client.emit("user_uttered", {"message": text, "session_id": session["id"]})
             got: List[str] = []
             while not any(expect in t.lower() for t in got):
                 got.append(await asyncio.wait_for(replies.get(), timeout=90))
@@ -112,7 +119,7 @@ def test_socketio_polling_through_nginx_keeps_the_session(scaled):
         # the WebSocket transport is tested below with a plain WebSocket.
         await client.connect(scaled.lb_url, socketio_path="/socket.io", transports=["polling"], wait_timeout=30)
         try:
-            await client.emit("session_request", {"session_id": session_id})
+            await client.emit("session_request", {"session_id": None})  # a new session: the server issues its id
             await asyncio.wait_for(confirmed.wait(), timeout=30)
             return [await turn("What is rheumatoid arthritis?", "rheumatoid arthritis"), await turn("Can it cause hip pain?", "hip")]
         finally:
@@ -120,7 +127,7 @@ def test_socketio_polling_through_nginx_keeps_the_session(scaled):
 
     first, second = asyncio.run(converse())
     assert about_ra_and_hip(second), second
-    assert stored_user_turns(scaled, session_id) == ["What is rheumatoid arthritis?", "Can it cause hip pain?"]
+    assert stored_user_turns(scaled, SOCKETIO_PREFIX + session["id"]) == ["What is rheumatoid arthritis?", "Can it cause hip pain?"]
 
 
 def test_socketio_websocket_through_nginx_keeps_the_session(scaled):
@@ -129,8 +136,8 @@ def test_socketio_websocket_through_nginx_keeps_the_session(scaled):
 
     import aiohttp
 
-    session_id = new_sender("sio-ws")
     url = f"{scaled.lb_url}/socket.io/?EIO=4&transport=websocket"
+    session: Dict[str, str] = {}
 
     async def converse() -> List[List[str]]:
         async with aiohttp.ClientSession() as http, http.ws_connect(url, timeout=30) as ws:
@@ -146,11 +153,12 @@ def test_socketio_websocket_through_nginx_keeps_the_session(scaled):
             assert (await asyncio.wait_for(ws.receive_str(), timeout=30)).startswith("0")  # engine.io open
             await ws.send_str("40")  # socket.io connect to "/"
             assert (await asyncio.wait_for(ws.receive_str(), timeout=30)).startswith("40")
-            await ws.send_str("42" + json.dumps(["session_request", {"session_id": session_id}]))
-            assert (await receive_event())[0] == "session_confirm"
+            await ws.send_str("42" + json.dumps(["session_request", {}]))
+            name, session["id"] = (await receive_event())[:2]
+            assert name == "session_confirm"
             turns = []
             for text, expect in [("What is rheumatoid arthritis?", "rheumatoid arthritis"), ("Can it cause hip pain?", "hip")]:
-                await ws.send_str("42" + json.dumps(["user_uttered", {"message": text, "session_id": session_id}]))
+                await ws.send_str("42" + json.dumps(["user_uttered", {"message": text, "session_id": session["id"]}]))
                 got: List[str] = []
                 while not any(expect in t.lower() for t in got):
                     name, data = (await receive_event())[:2]
@@ -161,7 +169,7 @@ def test_socketio_websocket_through_nginx_keeps_the_session(scaled):
 
     first, second = asyncio.run(converse())
     assert about_ra_and_hip(second), second
-    assert stored_user_turns(scaled, session_id) == ["What is rheumatoid arthritis?", "Can it cause hip pain?"]
+    assert stored_user_turns(scaled, SOCKETIO_PREFIX + session["id"]) == ["What is rheumatoid arthritis?", "Can it cause hip pain?"]
 
 
 def test_bounded_load_loses_nothing_and_keeps_every_conversation_in_order(scaled):
@@ -174,7 +182,12 @@ def test_bounded_load_loses_nothing_and_keeps_every_conversation_in_order(scaled
     errors: List[str] = []
     latencies: List[float] = []
 
-    async def converse(session: "aiohttp.ClientSession", sender: str, deadline: float) -> None:
+    async def converse(index: int, sender: str, deadline: float) -> None:
+        connector = aiohttp.TCPConnector(limit=1, local_addr=(f"127.0.{index // 250}.{index % 250 + 2}", 0))
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector, headers=auth) as session:
+            await talk(session, sender, deadline)
+
+    async def talk(session: "aiohttp.ClientSession", sender: str, deadline: float) -> None:
         rng = random.Random(sender)
         await asyncio.sleep(rng.uniform(0, 2))  # not all at the same instant
         turn = 0
@@ -197,13 +210,13 @@ def test_bounded_load_loses_nothing_and_keeps_every_conversation_in_order(scaled
             turn += 1
             await asyncio.sleep(rng.uniform(*THINK_S))
 
+    timeout = aiohttp.ClientTimeout(total=120)
+    auth = {"Authorization": f"Bearer {scaled.rest_token}"}
+
     async def run() -> float:
-        timeout = aiohttp.ClientTimeout(total=120)
-        connector = aiohttp.TCPConnector(limit=LOAD_SENDERS)
-        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-            started = time.monotonic()
-            await asyncio.gather(*(converse(session, s, started + LOAD_SECONDS) for s in senders))
-            return time.monotonic() - started
+        started = time.monotonic()
+        await asyncio.gather(*(converse(i, s, started + LOAD_SECONDS) for i, s in enumerate(senders)))
+        return time.monotonic() - started
 
     elapsed = asyncio.run(run())
     turns = sum(len(v) for v in sent.values())
@@ -220,7 +233,7 @@ def test_bounded_load_loses_nothing_and_keeps_every_conversation_in_order(scaled
     # Every sender's tracker in PostgreSQL: every user turn, in order, each followed by the bot's reply
     # exactly as the sender received it.
     for sender in senders:
-        events = scaled.events(sender)
+        events = scaled.events(REST_PREFIX + sender)
         users = [i for i, e in enumerate(events) if e["event"] == "user"]
         assert [events[i]["text"] for i in users] == sent[sender], sender
         assert [(events[i].get("metadata") or {}).get("turn") for i in users] == list(range(len(sent[sender]))), sender
@@ -259,9 +272,9 @@ def test_failover_when_a_rasa_server_dies_mid_conversation(scaled):
     assert len(answered) == 6
     assert all('" 200 ' in line for line in answered), answered
     assert all(line.split("upstream=")[1].split(" upstream_status=")[0].endswith(f"127.0.0.1:{survivor_port}") for line in answered), answered
-    user_turns = [e["text"] for e in scaled.events(sender) if e["event"] == "user"]
+    user_turns = [e["text"] for e in scaled.events(REST_PREFIX + sender) if e["event"] == "user"]
     assert user_turns == ["What is rheumatoid arthritis?", "Can it cause hip pain?", "How is it treated?"] + ["Can it cause hip pain?"] * 4
-    assert scaled.slots(sender)["condition"] == "rheumatoid arthritis"
+    assert scaled.slots(REST_PREFIX + sender)["condition"] == "rheumatoid arthritis"
     print(f"\nfail-over: first reply after the crash in {gap:.2f} s; nginx log: {answered[0]}")
 
 
@@ -273,6 +286,6 @@ def test_a_restart_of_every_server_keeps_the_conversation(scaled):
     assert scaled.listening() == []
     restart_s = scaled.up()
 
-    assert scaled.slots(sender)["condition"] == "rheumatoid arthritis"
+    assert scaled.slots(REST_PREFIX + sender)["condition"] == "rheumatoid arthritis"
     assert about_ra_and_hip(scaled.send(sender, "Can it cause hip pain?"))
     print(f"\nrestart: scale-up took {restart_s:.1f} s (first start {scaled.startup_s:.1f} s)")

@@ -381,10 +381,11 @@ class ScaledLayout:
         return int((self.root / "run" / f"{name}.pid").read_text().strip())
 
     def rest(self, sender: str, message: str, *, token: Optional[str] = None, timeout: float = 120,
-             **kwargs: Any) -> requests.Response:
-        return requests.post(f"{self.lb_url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
-                             headers={"Authorization": f"Bearer {self.rest_token if token is None else token}"},
-                             timeout=timeout, **kwargs)
+             session: Optional[requests.Session] = None) -> requests.Response:
+        """One turn through nginx and the REST channel (``session``: e.g. from another client address)."""
+        return (session or requests).post(f"{self.lb_url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
+                                          headers={"Authorization": f"Bearer {self.rest_token if token is None else token}"},
+                                          timeout=timeout)
 
     def send(self, sender: str, message: str, timeout: float = 120) -> List[str]:
         return bot_texts(self.rest(sender, message, timeout=timeout))
