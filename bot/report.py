@@ -212,14 +212,13 @@ class _Turn:
     reverted: bool = False
 
 
-def _conversations(engine: Engine, start: float, retention_cutoff: float) -> Iterator[List[_Turn]]:
-    """Each conversation's turns since ``start``, in the order they were stored; conversations whose
-    latest event is past retention are skipped whole (the purge would have removed them)."""
+def _conversations(engine: Engine, start: float) -> Iterator[List[_Turn]]:
+    """Each conversation's turns since ``start`` (never before the retention period: a conversation the
+    purge would remove has no event after it), in the order they were stored."""
     e = _EVENTS.c
-    live = sa.select(e.sender_id).group_by(e.sender_id).having(sa.func.max(e.timestamp) >= retention_cutoff)
     query = (
         sa.select(e.sender_id, e.type_name, e.timestamp, e.action_name, e.data)
-        .where(e.timestamp >= start, e.type_name.in_(_TYPES), e.sender_id.in_(live.scalar_subquery()))
+        .where(e.timestamp >= start, e.type_name.in_(_TYPES))
         .order_by(e.sender_id, e.id)
     )
     with engine.connect() as connection:
@@ -546,7 +545,7 @@ def build_report(engine: Engine, days: int = 30, now: Optional[float] = None, re
     questions: List[Question] = []
     escalations: List[float] = []
     ratings: List[Tuple[float, bool]] = []
-    for turns in _conversations(engine, start, retention_cutoff):
+    for turns in _conversations(engine, start):
         conversation = _read(turns, titles)
         if conversation.questions or conversation.escalations:
             conversations += 1

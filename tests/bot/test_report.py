@@ -28,6 +28,7 @@ import yaml
 from PIL import Image
 
 from bot import report as staff
+from bot import texts
 from bot.answers import AnswerComposer
 from bot.clinic import load_clinic_config
 from bot.rasa.tracker_store import PrivateSQLTrackerStore, pop_forget_outcome
@@ -293,6 +294,11 @@ def test_past_retention_never_appears(conversations, sqlite_path, report, writte
         assert "kiwifruit" not in written[name] and "kumquat" not in written[name]
     assert not any("kiwifruit" in q.text for q in report.not_helpful)
     assert report.start.isoformat() == day(now - RETENTION * DAY)
+    # asking for more days than conversations are kept reads no further back
+    longer = make_report(sqlite_url(sqlite_path), now, [], days=60)
+    page = staff.render_html(longer)
+    assert "kiwifruit" not in page and "kumquat" not in page and "conversations are kept 30 days" in page
+    assert longer.start == report.start and longer.questions == report.questions == len(Expected(conversations.values(), now, days=60).questions)
 
 
 # -- privacy ------------------------------------------------------------------------------------------------
@@ -446,6 +452,23 @@ def test_the_report_only_reads(sqlite_path):
     with engine.connect() as connection, pytest.raises(sa.exc.OperationalError, match="readonly"):
         connection.execute(sa.text("DELETE FROM events"))
     engine.dispose()
+
+
+@pytest.mark.parametrize("reply, action, outcome", [
+    (texts.NO_INFORMATION_ON.format(subject="shingles") + "\n\nI can tell you about ...", "action_answer", ("unanswered", "not_covered", "shingles")),
+    (texts.NO_INFORMATION_TOPIC.format(topic="symptoms", subject="psoriatic arthritis"), "action_answer",
+     ("unanswered", "not_covered", "symptoms for psoriatic arthritis")),
+    (texts.DID_YOU_MEAN, "action_two_stage_fallback", ("unanswered", "did_you_mean", None)),
+    (texts.ASK_REPHRASE, "action_two_stage_fallback", ("unanswered", "rephrase", None)),
+    (texts.NOT_UNDERSTOOD + "\n\nI can tell you about ...", "action_two_stage_fallback", ("unanswered", "fallback", None)),
+    (texts.OUT_OF_SCOPE, "action_out_of_scope", ("unanswered", "out_of_scope", None)),
+    (texts.FEEDBACK_THANKS, "action_feedback", ("other", None, None)),
+])
+def test_what_the_bot_did_is_read_from_its_reply(reply, action, outcome):
+    """Rasa records only action_two_stage_fallback for the fallback's steps: the reply's words tell them apart."""
+    turn = staff._Turn(at=1.0, text="...", intent="nlu_fallback", ranking=[], helpful=None, offered={}, actions=[action],
+                       replies=[(reply, [])])
+    assert staff._outcome(turn) == outcome
 
 
 def test_a_refusal_without_documents_counts_as_declined():
