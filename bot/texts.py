@@ -83,7 +83,7 @@ EMERGENCY_SELF_HARM = (
 )
 URGENT_TODAY = (
     "What you describe should be seen by a doctor today, not at your next routine appointment. Please "
-    "contact {clinic} today ({phone}) or {urgent_care}. If it gets worse, call your emergency number now."
+    "contact {clinic} today ({phone}) or {urgent_care}. If it gets worse, call {number} now."
 )
 CANNOT_DIAGNOSE = (
     "I can't tell whether you have a condition: only a clinician who examines you can do that. "
