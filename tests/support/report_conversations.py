@@ -223,7 +223,8 @@ class Scripter:
     def out_of_scope(self, c: Conversation, text: str, shown: Optional[str] = None) -> Expect:
         user = self._user(c, text, "out_of_scope", {})
         messages, events = self._run(actions.ActionOutOfScope, c, text, "out_of_scope", {}, [])
-        assert messages[0]["text"].startswith("Sorry, that's outside"), f"{text!r} got {messages[0]['text'][:80]!r}"
+        assert messages[0]["text"].startswith("Sorry, that's outside"), (
+            f"out of scope {text!r} (conversation slots {self._slots[c.sender]}) got {messages[0]['text'][:80]!r}, not the decline")
         self._new_message(c, True, shown or text, user.timestamp, "unanswered")
         c.events.append(user)
         self._action(c, "action_out_of_scope", messages, events)
