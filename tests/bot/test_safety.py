@@ -699,3 +699,18 @@ def test_a_pattern_may_anchor_on_a_number_only(tmp_path):
         "      gca_returning:\n        patterns:\n",
         '      gca_returning:\n        patterns:\n          - [{TEXT: {REGEX: "^999$"}}]\n', 1), encoding="utf-8")
     assert _screen_over(folder).urgent("code 999").category == "suspected_gca"
+
+
+@pytest.mark.parametrize("message", [
+    "Stopped taking statins about a week ago but the soreness in my legs continues. Any thoughts?",
+    "i stopped taking my methotrexate last year when i was pregnant, what is lupus",
+    "she quit her prednisone in march and the hip pain came back, what causes hip pain",
+])
+def test_telling_that_a_medicine_was_stopped_is_not_asking_whether_to_stop_it(screen, message):
+    assert screen.restricted_request(message) is None
+
+
+@pytest.mark.parametrize("message", ["should i stop taking my methotrexate", "can I quit prednisone now", "stopping plaquenil ok?"])
+def test_asking_whether_to_stop_still_is(screen, message):
+    finding = screen.restricted_request(message)
+    assert finding is not None and finding.kind == "medication_change"
