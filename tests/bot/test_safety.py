@@ -704,7 +704,7 @@ def test_a_pattern_may_anchor_on_a_number_only(tmp_path):
 @pytest.mark.parametrize("message", [
     "Stopped taking statins about a week ago but the soreness in my legs continues. Any thoughts?",
     "i stopped taking my methotrexate last year when i was pregnant, what is lupus",
-    "she quit her prednisone in march and the hip pain came back, what causes hip pain",
+    "she stopped her prednisone in march and the hip pain came back, what causes hip pain",
 ])
 def test_telling_that_a_medicine_was_stopped_is_not_asking_whether_to_stop_it(screen, message):
     assert screen.restricted_request(message) is None
