@@ -31,7 +31,7 @@ def _units(documents: Path) -> List[str]:
     """Sentences and list lines of the real documents (titles and metadata lines left out)."""
     units = []
     for path in sorted(documents.glob("*.txt")):
-        lines = [l.strip() for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+        lines = [text.strip() for text in path.read_text(encoding="utf-8").splitlines() if text.strip()]
         for line in lines[1:]:
             if len(line) < 25 and not line.startswith("- "):
                 continue  # dates, labels

@@ -7,15 +7,22 @@ An expectation is one of
             (a search box is right only if it shows nothing);
   decline   out of scope or a medicine/diagnosis request: the bot must decline (any honest refusal);
   restricted  a diagnosis, dose or medicine-change request: the bot must refuse it;
-  reply     a conversational reply: it must contain every marker (a search box cannot do this).
+  reply     a conversational reply: it must contain every marker (a search box cannot do this);
+  answered  an in-scope question (bench/heldout_in_scope.jsonl): the bot answers from the documents
+            (quotes a passage) and does not decline it;
+  declined  a medical question on a subject the documents do not cover
+            (bench/heldout_out_of_scope_medical.jsonl): an honest decline, and no passage quoted as if
+            it were the answer.
 
-For the bot, "the shown passages" are the quoted bullet lines of its reply (so "I don't have
-information on lupus" never counts as stating a fact about lupus); for BM25 the top passages.
+For the bot, "the shown passages" are what its reply quotes: the "- " list lines and the text inside
+“curly quotes” (so "I don't have information on lupus" never counts as stating a fact about lupus);
+for BM25 the top passages. A message with several questions is right when every part holds, in the
+order asked (``multi_correct``).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 # -- facts the documents give (data/documents/*.txt, read by hand) -------------------------------
@@ -80,6 +87,8 @@ SPECIFIC_GROUPS = ("autoimmune", "immune-mediated")
 # -- the assistant's own sentences (bot/texts.py, domain.yml, config/clinic.yml) -----------------
 NO_INFO_MARKERS = ["don't have information", "don't say that", "outside what i can help", "didn't understand"]
 RESTRICTED_MARKERS = ["can't tell whether you have", "can't advise on doses", "don't start, stop or change a medicine"]
+#: An in-scope question is not answered when the reply says one of these (a decline, a "did you mean").
+ANSWER_REFUSED_MARKERS = ["don't have information", "outside what i can help", "didn't understand", "did you mean"]
 REPLY_MARKERS: Dict[str, List[str]] = {
     "greet": ["what would you like to know about autoimmune"],
     "goodbye": ["goodbye, and take care"],
@@ -104,7 +113,7 @@ MEDICAL_INTENTS = frozenset({*FACT_INTENTS, "ask_conditions_for_pain", "ask_cond
 
 @dataclass(frozen=True)
 class Expectation:
-    kind: str  # facts | no_info | decline | restricted | reply
+    kind: str  # facts | no_info | decline | restricted | reply | answered | declined
     groups: Tuple[Tuple[Tuple[str, ...], int], ...] = ()  # facts: (phrases, at least n of them) per group
     markers: Tuple[str, ...] = ()  # reply
 
@@ -127,6 +136,8 @@ def facts(*groups: Tuple[Sequence[str], int]) -> Expectation:
 
 
 NO_INFO = Expectation("no_info")
+ANSWERED = Expectation("answered")
+DECLINED = Expectation("declined")
 DECLINE = Expectation("decline")
 RESTRICTED = Expectation("restricted")
 
@@ -173,37 +184,132 @@ def expectation_for(intent: str, condition: Optional[str], group: Optional[str],
 
 # -- checking ------------------------------------------------------------------------------------
 def _norm(text: str) -> str:
+    """Lower case with straight apostrophes; the same length as ``text`` for the texts we check."""
     return text.lower().replace("’", "'").replace("‘", "'")
 
 
-def _has(text: str, phrase: str) -> bool:
+def _pattern(phrase: str) -> re.Pattern:
     """Phrase at a word start, case-insensitively; an abbreviation with capitals ("AS", "MS") only as
     that whole word in exactly that case, so "as" or "associated" never count as ankylosing spondylitis."""
     if phrase != phrase.lower():
-        return re.search(r"(?<![A-Za-z0-9])" + re.escape(phrase) + r"(?![A-Za-z0-9])", text) is not None
-    return re.search(r"(?<![a-z0-9])" + re.escape(_norm(phrase)), _norm(text)) is not None
+        return re.compile(r"(?<![A-Za-z0-9])" + re.escape(phrase) + r"(?![A-Za-z0-9])")
+    return re.compile(r"(?<![a-z0-9])" + re.escape(_norm(phrase)))
+
+
+def _positions(text: str, phrase: str) -> List[int]:
+    pattern = _pattern(phrase)
+    haystack = text if phrase != phrase.lower() else _norm(text)
+    return [m.start() for m in pattern.finditer(haystack)]
+
+
+def _has(text: str, phrase: str) -> bool:
+    return bool(_positions(text, phrase))
 
 
 def facts_hold(expectation: Expectation, shown: str) -> bool:
     return bool(shown.strip()) and all(sum(_has(shown, p) for p in set(phrases)) >= n for phrases, n in expectation.groups)
 
 
+_CURLY = re.compile(r"“[^”]*”")
+_LIST_LINE = re.compile(r"^[ \t]*(?:- |•).*$", re.MULTILINE)
+
+
+def quoted_spans(reply: str) -> List[Tuple[int, int]]:
+    """Where a reply quotes the documents: its list lines ("- Name: “...”", or the older "•" bullets)
+    and every “curly-quoted” passage (an answer's opening quotes one inline)."""
+    spans = [(m.start(), m.end()) for m in _LIST_LINE.finditer(reply)] + [(m.start(), m.end()) for m in _CURLY.finditer(reply)]
+    return sorted(spans)
+
+
 def quoted_lines(reply: str) -> str:
-    """The bullet lines of a reply: the passages it quotes (and the names it lists them under)."""
-    return "\n".join(line for line in reply.splitlines() if line.lstrip().startswith("•"))
+    """The quoted parts of a reply, one a line (the passages it quotes and the names it lists them under)."""
+    return "\n".join(reply[s:e] for s, e in quoted_spans(reply))
+
+
+def _markers(expectation: Expectation) -> List[str]:
+    if expectation.kind == "no_info":
+        return NO_INFO_MARKERS
+    if expectation.kind in ("decline", "declined"):
+        return NO_INFO_MARKERS + RESTRICTED_MARKERS
+    if expectation.kind == "restricted":
+        return RESTRICTED_MARKERS
+    return [_norm(m) for m in expectation.markers]
 
 
 def bot_correct(expectation: Expectation, reply: str) -> bool:
     text = _norm(reply)
     if expectation.kind == "facts":
         return facts_hold(expectation, quoted_lines(reply))
-    if expectation.kind == "no_info":
-        return any(m in text for m in NO_INFO_MARKERS)
-    if expectation.kind == "decline":
-        return any(m in text for m in NO_INFO_MARKERS + RESTRICTED_MARKERS)
-    if expectation.kind == "restricted":
-        return any(m in text for m in RESTRICTED_MARKERS)
-    return all(_norm(m) in text for m in expectation.markers)
+    if expectation.kind == "answered":
+        return bool(quoted_spans(reply)) and not any(m in text for m in ANSWER_REFUSED_MARKERS)
+    if expectation.kind == "declined":
+        return any(m in text for m in _markers(expectation)) and not quoted_spans(reply)
+    if expectation.kind == "reply":
+        return all(m in text for m in _markers(expectation))
+    return any(m in text for m in _markers(expectation))
+
+
+def declined_subject(reply: str) -> Optional[str]:
+    """The subject a decline names ("I don't have information on <the flu> in our clinic's documents")."""
+    m = _NAMED_DECLINE.search(reply)
+    return m.group(1).strip() if m else None
+
+
+_NAMED_DECLINE = re.compile(r"I don['’]t have information on (?:.+? for )?(.+?) in our clinic", re.IGNORECASE)
+_STOP = frozenset({"the", "a", "an", "of", "and", "or", "in", "on", "for", "to", "test", "tests", "disease", "syndrome"})
+
+
+def names_subject(reply: str, subject: str) -> bool:
+    """Whether the reply's decline names the subject the question asked about (a content word in common:
+    "ACE" for "ACE blood test", "the flu" for "flu")."""
+    named = declined_subject(reply)
+    if not named:
+        return False
+    words = lambda s: {w for w in re.findall(r"[a-z0-9]+", _norm(s)) if w not in _STOP}  # noqa: E731
+    asked, said = words(subject), words(named)
+    return bool(asked & said) or (not asked and _norm(subject) in _norm(named))
+
+
+def satisfied_from(expectation: Expectation, reply: str, start: int = 0) -> Optional[int]:
+    """Where in ``reply``, at or after ``start``, the expectation is first met (the position of the
+    first thing that meets it); None when it is not met there. Facts count only inside quoted spans."""
+    if expectation.kind == "facts":
+        spans = [(s, e) for s, e in quoted_spans(reply) if e > start]
+        if not spans:
+            return None
+        firsts = []
+        for phrases, n in expectation.groups:
+            # the first quoted occurrence (at or after start) of each phrase of the group
+            seen = [next((p for p in _positions(reply, phrase) if p >= start and any(s <= p < e for s, e in spans)), None)
+                    for phrase in set(phrases)]
+            seen = [p for p in seen if p is not None]
+            if len(seen) < max(n, 1):
+                return None
+            firsts.append(min(seen))
+        return min(firsts) if firsts else None
+    text = _norm(reply)
+    found = [text.find(m, start) for m in _markers(expectation)]
+    found = [f for f in found if f >= 0]
+    if expectation.kind == "reply":
+        return min(found) if len(found) == len(_markers(expectation)) else None
+    if expectation.kind == "answered":
+        return None if any(m in text[start:] for m in ANSWER_REFUSED_MARKERS) else next(
+            (s for s, e in quoted_spans(reply) if s >= start), None)
+    return min(found) if found else None
+
+
+def multi_correct(expectations: Sequence[Expectation], reply: str, emergency: bool = False) -> bool:
+    """A message with several questions: every part answered, in the order asked; with a red flag
+    anywhere, the whole reply is the emergency advice (its number, and no quoted passage)."""
+    if emergency:
+        return bot_correct(Expectation("reply", markers=tuple(REPLY_MARKERS["emergency"])), reply) and not quoted_spans(reply)
+    position = 0
+    for expectation in expectations:
+        found = satisfied_from(expectation, reply, position)
+        if found is None:
+            return False
+        position = found
+    return True
 
 
 def search_correct(expectation: Expectation, passages: Sequence[str]) -> bool:
@@ -211,6 +317,8 @@ def search_correct(expectation: Expectation, passages: Sequence[str]) -> bool:
     question the documents do not answer; it cannot greet, refuse or call for help."""
     if expectation.kind == "facts":
         return facts_hold(expectation, "\n".join(passages))
-    if expectation.kind in ("no_info", "decline"):
+    if expectation.kind in ("no_info", "decline", "declined"):
         return not passages
+    if expectation.kind == "answered":
+        return bool(passages)
     return False

@@ -1,5 +1,6 @@
-"""The held-out questions: tests/test_nlu.yml, the labelled real consumer questions and the held-out sets
-written in their style (bench/heldout_real_style.jsonl, heldout_terms.jsonl, heldout_multi.jsonl)."""
+"""The held-out questions: tests/test_nlu.yml, the labelled real consumer questions, the held-out sets
+written in their style (bench/heldout_real_style.jsonl, heldout_terms.jsonl, heldout_multi.jsonl), and the
+scope sets (bench/heldout_in_scope.jsonl, heldout_out_of_scope_medical.jsonl)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import yaml
 
-from bench.expectations import MEDICAL_INTENTS, Expectation, expectation_for
+from bench.expectations import ANSWERED, DECLINED, MEDICAL_INTENTS, Expectation, expectation_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_NLU = ROOT / "tests" / "test_nlu.yml"
@@ -18,6 +19,8 @@ REAL_LABELS = ROOT / "bench" / "real_questions_labels.jsonl"
 REAL_STYLE = ROOT / "bench" / "heldout_real_style.jsonl"  # single questions written like real messages
 TERMS = ROOT / "bench" / "heldout_terms.jsonl"  # "what are DMARDs?": terms the documents explain
 MULTI = ROOT / "bench" / "heldout_multi.jsonl"  # two or three questions in one message
+IN_SCOPE = ROOT / "bench" / "heldout_in_scope.jsonl"  # questions the documents answer (must not be declined)
+OUT_OF_SCOPE_MEDICAL = ROOT / "bench" / "heldout_out_of_scope_medical.jsonl"  # subjects the documents don't cover
 VOCABULARY = ROOT / "data" / "vocabulary.yml"
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
 
@@ -28,9 +31,11 @@ Resolver = Tuple[Callable[[str], Optional[Tuple[str, str]]], Callable[[str], Opt
 @dataclass(frozen=True)
 class Question:
     text: str
-    intent: str  # gold intent ("out_of_scope" for questions outside the assistant's remit)
+    intent: str  # gold intent ("out_of_scope" for questions outside the assistant's remit; "" not labelled)
     expect: Expectation
-    source: str  # "test_nlu", "real", "real_style" or "term"
+    source: str  # "test_nlu", "real", "real_style", "term", "in_scope" or "oos_medical"
+    subject: Optional[str] = None  # oos_medical: the subject the documents do not cover
+    kind: Optional[str] = None  # oos_medical: condition, drug, procedure, symptom or body part
 
     @property
     def medical(self) -> bool:
@@ -137,6 +142,22 @@ def multi_questions(path: Path = MULTI) -> List[MultiQuestion]:
     groups = condition_groups()
     return [MultiQuestion(row["question"], tuple(Part(p["intent"], p.get("condition"), p.get("pain_type"), _expectation(p, groups))
                                                 for p in row["parts"])) for row in _rows(path)]
+
+
+def in_scope_questions(path: Path = IN_SCOPE) -> List[Question]:
+    """Questions the documents answer (bench/heldout_in_scope.jsonl): the bot must answer, not decline.
+    Labelled with a topic of the registry (bot/topics.py, by name: "condition_info"), read as its intent."""
+    from bot.topics import Topic, intent_for_topic
+
+    return [Question(row["question"], intent_for_topic(Topic[row["topic"].upper()]), ANSWERED, "in_scope")
+            for row in _rows(path)]
+
+
+def out_of_scope_medical_questions(path: Path = OUT_OF_SCOPE_MEDICAL) -> List[Question]:
+    """Medical questions on subjects the documents do not cover: the bot must decline honestly. No gold
+    intent (any topic intent is fine: the composer declines by subject), so they are left out of intent scores."""
+    return [Question(row["question"], "", DECLINED, "oos_medical", subject=row["subject"], kind=row.get("kind"))
+            for row in _rows(path)]
 
 
 def store_resolver(store) -> Resolver:

@@ -46,14 +46,18 @@ class LoadResult:
         }
 
 
-def say(session: requests.Session, url: str, sender: str, message: str, timeout: float = 60) -> List[dict]:
-    response = session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=timeout)
+def say(session: requests.Session, url: str, sender: str, message: str, timeout: float = 60,
+        token: Optional[str] = None) -> List[dict]:
+    """One turn through the REST channel (with its bearer token, bot/rasa/rest.py)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=timeout,
+                            headers=headers)
     response.raise_for_status()
     return response.json()
 
 
 def run_load(url: str, messages: Sequence[str], users: int, turns_per_user: int, turns_per_conversation: int = 8,
-             max_seconds: float = 240, tag: str = "load") -> LoadResult:
+             max_seconds: float = 240, tag: str = "load", token: Optional[str] = None) -> LoadResult:
     """``users`` threads, each holding conversations of ``turns_per_conversation`` turns (a new sender
     id after that, so session starts are part of the mix), cycling through ``messages``; bounded by
     ``max_seconds``. Latency = time of one REST request, i.e. one user turn with all its bot replies."""
@@ -73,7 +77,7 @@ def run_load(url: str, messages: Sequence[str], users: int, turns_per_user: int,
             message = messages[(index * 7919 + turn) % len(messages)]
             started = time.perf_counter()
             try:
-                say(session, url, sender, message)
+                say(session, url, sender, message, token=token)
             except requests.RequestException:
                 with lock:
                     errors[0] += 1
@@ -103,6 +107,22 @@ def rss_mb(pid: int) -> Dict[str, float]:
     return {"rss_mb": now, "peak_rss_mb": peak}
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a process and its descendants have used so far, from /proc:
+    the start-up work itself, whatever else the machine is doing."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in [pid, *_descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15 of stat)
+    return total
+
+
 def _descendants(pid: int) -> List[int]:
     out = []
     try:
@@ -115,13 +135,14 @@ def _descendants(pid: int) -> List[int]:
     return out
 
 
-def wait_first_answer(url: str, started: float, timeout: float = 240, message: str = "what causes hip pain") -> Optional[float]:
+def wait_first_answer(url: str, started: float, timeout: float = 240, message: str = "what causes hip pain",
+                      token: Optional[str] = None) -> Optional[float]:
     """Seconds from ``started`` (time.monotonic) until the first non-empty REST answer."""
     session = requests.Session()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if say(session, url, f"bench-ready-{uuid.uuid4().hex[:8]}", message, timeout=30):
+            if say(session, url, f"bench-ready-{uuid.uuid4().hex[:8]}", message, timeout=30, token=token):
                 return time.monotonic() - started
         except requests.RequestException:
             pass

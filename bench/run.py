@@ -1,53 +1,80 @@
-"""`make bench` (python -m bench): everything in one run, sequentially, writing reports/bench.{md,json}.
+"""`make bench` (python -m bench): everything in one run, one step after the other, writing reports/bench.{md,json}.
 
-Steps: store build times (3 real documents, generated corpora up to 1,000) -> train our config and
-Rasa's default pipeline with fresh caches -> for each model: start the action server and the Rasa
-server (tests/support/servers.py), time to first answer, accuracy on the held-out questions over
-REST, latency with 1 and 20 users, memory; two more cold starts for the startup time -> the BM25
-search box over the store's passages -> profile where a speed target is missed -> the report.
-Environment: BENCH_REPEATS (3), BENCH_TRAIN_REPEATS (1), BENCH_SIZES ("10,30,100,300,1000"),
-BENCH_QUICK=1 (small numbers, for trying the pipeline out).
+1. The store: build times for the 3 real documents and generated corpora up to 1,000 documents.
+2. In-process measurements (no servers): the medical lexicon's cost per message and memory
+   (bench/lexicon_cost.py, in a fresh process), the safety screen (bench/safety.py), the staff
+   report's speed (bench/report_speed.py, when it exists), and the BM25 search box.
+3. Training, back to back under the same conditions: our config.yml, Rasa's default pipeline and the
+   lighter candidate pipelines of bench/pipelines.py (issue 15), each with a fresh, empty Rasa cache,
+   never while another `bot.rasa train` runs on the machine (it waits), with the load average noted.
+4. For each model: the action server and the Rasa server as `make run` starts them
+   (tests/support/servers.py: scripts/serve.sh), time to first answer, every held-out question over
+   REST (intent from /model/parse), latency with 1 and 20 users, memory; more cold starts for the
+   ready time. py-spy profiles of our servers (per turn and start-up) when py-spy is installed.
+5. The report (bench/metrics.py, bench/report.py); `python -m bench report` redoes it from var/bench/raw.json.
+
+Environment: BENCH_REPEATS (3), BENCH_TRAIN_REPEATS (1), BENCH_SIZES ("10,30,100,300,1000"), BENCH_PROFILE (1),
+BENCH_SYSTEMS (all; e.g. "ours,logreg"), BENCH_REUSE_TRAINING=1 (keep the models and training times of the
+last run), BENCH_QUICK=1 (small numbers, for trying the pipeline out).
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import requests
 
-from bench import corpus, metrics, report
+from bench import corpus, metrics, pipelines, report
 from bench.bm25 import BM25
-from bench.expectations import bot_correct, search_correct
-from bench.heldout import Question, real_questions, store_resolver, test_nlu_questions
-from bench.load import percentile, rss_mb, run_load, say, wait_first_answer
+from bench.expectations import bot_correct, multi_correct, names_subject, search_correct
+from bench.heldout import (
+    MultiQuestion,
+    Question,
+    in_scope_questions,
+    multi_questions,
+    out_of_scope_medical_questions,
+    real_questions,
+    real_style_questions,
+    store_resolver,
+    term_questions,
+    test_nlu_questions,
+)
+from bench.load import cpu_seconds, percentile, rss_mb, run_load, say, wait_first_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench"
 REPORTS = ROOT / "reports"
-VENV_BIN = ROOT / ".venv" / "bin"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+PY_SPY = ROOT / ".venv" / "bin" / "py-spy"
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 REPEATS = int(os.environ.get("BENCH_REPEATS", "1" if QUICK else "3"))
 TRAIN_REPEATS = int(os.environ.get("BENCH_TRAIN_REPEATS", "1"))
-SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10,30" if QUICK else "10,30,100,300,1000").split(",")]
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10,30" if QUICK else "10,30,100,300,1000").split(",") if s]
 USERS = 20
 TURNS_1_USER = 30 if QUICK else 150
 TURNS_PER_USER = 5 if QUICK else 15
-SYSTEMS = {"ours": ROOT / "config.yml", "default_pipeline": ROOT / "bench" / "default_config.yml"}
+#: The servers' per-sender rate limit is for patients, not for a load generator.
+SERVER_ENV = {"SENDER_RATE_BURST": "100000", "SENDER_RATE_PER_MINUTE": "1000000"}
 T0 = time.monotonic()
-TRAIN_CPU: Dict[str, List[float]] = {}
 
 
 def progress(message: str) -> None:
     print(f"[bench {time.monotonic() - T0:6.0f}s] {message}", file=sys.stderr, flush=True)
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
 
 
 # -- store -----------------------------------------------------------------------------------------
@@ -75,63 +102,160 @@ def bench_store() -> Tuple[Path, Dict[str, object]]:
     return db, {"cold_first_build_s": cold, "points": points}
 
 
+# -- the questions ---------------------------------------------------------------------------------
+def single_questions(store_db: Path) -> List[Question]:
+    from bot.db import engine_for
+    from bot.store import ConditionStore
+
+    resolver = store_resolver(ConditionStore(engine_for(f"sqlite:///{store_db}")))
+    return (test_nlu_questions(resolver) + real_questions() + real_style_questions() + term_questions()
+            + in_scope_questions() + out_of_scope_medical_questions())
+
+
+# -- in-process measurements -----------------------------------------------------------------------
+def bench_lexicon(questions: Sequence[Question], multi: Sequence[MultiQuestion]) -> Dict[str, Any]:
+    from bench.lexicon_cost import measure_in_child
+
+    progress("lexicon: cost per message and memory (fresh process)")
+    result = measure_in_child([q.text for q in questions] + [m.text for m in multi], WORK)
+    progress(f"lexicon: {result.get('mean_ms')} ms per message (p95 {result.get('p95_ms')}), {result.get('rss_mb_lexicon')} MB")
+    return result
+
+
+def bench_safety() -> Dict[str, Any]:
+    from bench.safety import safety_report
+
+    progress("safety screen: sensitivity on the table, false alarms, cost (bench/safety.py)")
+    return safety_report()
+
+
+def bench_report_speed() -> Optional[Dict[str, Any]]:
+    """The staff report over 10,000 conversations (bench/report_speed.py), when that module exists."""
+    if importlib.util.find_spec("bench.report_speed") is None:
+        return None
+    from bench.report_speed import report_speed  # type: ignore[import-not-found]
+
+    progress("staff report: speed over 10,000 conversations (bench/report_speed.py)")
+    try:
+        return report_speed()
+    except Exception as error:  # its failure must not cost the rest of the run
+        return {"error": f"{type(error).__name__}: {error}"}
+
+
+def bench_bm25(store_db: Path, questions: Sequence[Question]) -> Dict[str, object]:
+    passages = corpus.passages(store_db)
+    started = time.perf_counter()
+    index = BM25(passages)
+    built = time.perf_counter() - started
+    rows, times = [], []
+    for q in questions:
+        if q.source in metrics.NOT_FOR_SEARCH:
+            continue
+        t = time.perf_counter()
+        hits = index.search(q.text, k=3)
+        times.append((time.perf_counter() - t) * 1000)
+        shown = [passages[i] for i, _ in hits]
+        rows.append({"text": q.text, "source": q.source, "gold": q.intent, "kind": q.expect.kind, "medical": q.medical,
+                     "correct": search_correct(q.expect, shown), "reply": "\n".join(shown)})
+    return {"rows": rows, "passages": len(passages), "index_build_ms": built * 1000, "p95_query_ms": percentile(times, 95)}
+
+
 # -- training --------------------------------------------------------------------------------------
-def train(name: str, config: Path) -> Tuple[Path, List[float]]:
-    """Wall seconds per run; CPU seconds (user + system, all threads) go to TRAIN_CPU[name]."""
+def other_training() -> List[int]:
+    """Pids of `bot.rasa train` / `rasa train` processes running on this machine (anyone's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        for i, arg in enumerate(argv[:-1]):
+            if (arg == "bot.rasa" or arg.endswith("/rasa")) and argv[i + 1] == "train":
+                found.append(int(entry.name))
+                break
+    return found
+
+
+def wait_for_other_training(poll_s: float = 10.0) -> float:
+    """Never train while another training runs (2 shared cores): wait, and return how long we waited."""
+    started = time.monotonic()
+    said = False
+    while other_training():
+        if not said:
+            progress(f"another training is running (pids {other_training()}): waiting for it to finish")
+            said = True
+        time.sleep(poll_s)
+    return time.monotonic() - started
+
+
+def train(name: str, config: Path) -> Dict[str, Any]:
+    """`python -m bot.rasa train` with a fresh cache: wall and CPU seconds per run, load average around it."""
     import resource
 
     out = WORK / "models"
-    runs = []
+    runs: Dict[str, Any] = {"wall": [], "cpu": [], "load_before": [], "load_after": [], "waited_s": []}
     for attempt in range(TRAIN_REPEATS):
+        runs["waited_s"].append(round(wait_for_other_training(), 1))
         cache = WORK / "cache" / f"{name}-{uuid.uuid4().hex[:8]}"  # fresh: nothing reused, project cache untouched
         env = {**os.environ, "RASA_CACHE_DIRECTORY": str(cache), "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
-        progress(f"train {name} ({config.relative_to(ROOT)}), run {attempt + 1}/{TRAIN_REPEATS}")
-        log = (WORK / "logs" / f"train-{name}-{attempt}.log")
+        progress(f"train {name} ({_relative(config)}), run {attempt + 1}/{TRAIN_REPEATS}, load average {load_average()}")
+        log = WORK / "logs" / f"train-{name}-{attempt}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
+        runs["load_before"].append(load_average())
         started = time.monotonic()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with log.open("w") as handle:
             result = subprocess.run(
-                [str(VENV_BIN / "rasa"), "train", "--config", str(config), "--out", str(out), "--fixed-model-name", name, "--quiet"],
-                cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, timeout=1800,
+                [str(PYTHON), "-m", "bot.rasa", "train", "--config", str(config), "--out", str(out),
+                 "--fixed-model-name", name, "--quiet"],
+                cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, timeout=3600,
             )
         elapsed = time.monotonic() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        TRAIN_CPU.setdefault(name, []).append((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
+        runs["load_after"].append(load_average())
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         shutil.rmtree(cache, ignore_errors=True)
         if result.returncode != 0:
             raise RuntimeError(f"training {name} failed: see {log}")
-        runs.append(elapsed)
-        progress(f"train {name}: {elapsed:.1f} s wall, {TRAIN_CPU[name][-1]:.1f} s CPU")
-    return out / f"{name}.tar.gz", runs
+        runs["wall"].append(elapsed)
+        runs["cpu"].append(cpu)
+        progress(f"train {name}: {elapsed:.1f} s wall, {cpu:.1f} s CPU")
+    runs["model"] = str(out / f"{name}.tar.gz")
+    runs["config"] = _relative(config)
+    return runs
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 # -- servers ---------------------------------------------------------------------------------------
-WHATIF = ROOT / "bench" / "whatif"  # sitecustomize.py with the recommended speed fixes
-
-
 @contextmanager
-def _servers(model: Path, store_db: Path, log_dir: Path, env: Optional[Dict[str, str]] = None) -> Iterator[SimpleNamespace]:
-    """Both servers through tests/support/servers.py, serving ``model`` with the bench store; always stopped."""
-    from tests.support import servers
+def _servers(model: Path, store_db: Path, log_dir: Path) -> Iterator[SimpleNamespace]:
+    """scripts/serve.sh through tests/support/servers.py, serving ``model`` with the bench store and
+    Rasa's HTTP API (for /model/parse); always stopped. Ready = launch to the first non-empty answer."""
+    from tests.support.servers import RasaServers
 
-    servers.MODEL = model  # the helper serves models/clinic-assistant.tar.gz; ours are under var/bench
-    extra = {"DATABASE_URL": f"sqlite:///{store_db}", **(env or {})}
-    saved = {key: os.environ.get(key) for key in extra}
-    log_dir.mkdir(parents=True, exist_ok=True)
-    running = servers.RasaServers(ROOT / "credentials.yml", log_dir)
+    shutil.rmtree(log_dir, ignore_errors=True)
+    running = RasaServers(log_dir, api=True, model=model, env={"DATABASE_URL": f"sqlite:///{store_db}", **SERVER_ENV})
+    started = time.monotonic()
     try:
-        os.environ.update(extra)  # the helper passes os.environ to the servers it spawns
         try:
             running.start()
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-        yield SimpleNamespace(rasa_url=f"http://127.0.0.1:{running.rasa_port}", rasa_pid=running._rasa.pid,
-                              actions_pid=running._actions.pid)
+        except BaseException as error:  # the helper fails with pytest's Failed (a BaseException)
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            raise RuntimeError(f"the servers did not start: {error}") from None
+        token = running.rest_token
+        ready = wait_first_answer(running.url, started, token=token)
+        rasa_pid = running.rasa_pid
+        yield SimpleNamespace(url=running.url, rest_token=token, api_token=running.api_token, ready_s=ready,
+                              ready_cpu_s=cpu_seconds(rasa_pid), rasa_pid=rasa_pid, actions_pid=running.action_pid, log=running.log)
     finally:
         running.stop()
 
@@ -139,61 +263,80 @@ def _servers(model: Path, store_db: Path, log_dir: Path, env: Optional[Dict[str,
 def _scope_notice() -> str:
     from bot.clinic import default_clinic_config
 
-    return default_clinic_config().scope_notice
+    return default_clinic_config().scope_notice.strip()
 
 
-def evaluate_bot(url: str, questions: List[Question]) -> List[dict]:
-    """Intent (through /model/parse) and reply (REST, a new conversation per question) for each question."""
-    welcome = _scope_notice().strip()
+def _reply(messages: List[dict], welcome: str) -> str:
+    return "\n\n".join(m.get("text") or "" for m in messages if (m.get("text") or "").strip() and (m.get("text") or "").strip() != welcome)
+
+
+def evaluate_bot(running: SimpleNamespace, questions: Sequence[Question], multi: Sequence[MultiQuestion]) -> Tuple[List[dict], List[dict]]:
+    """Intent (/model/parse) and reply (REST, a new conversation per question) for each question;
+    the reply alone for each message with several questions."""
+    welcome = _scope_notice()
     session = requests.Session()
     rows = []
     for i, q in enumerate(questions):
-        parsed = session.post(f"{url}/model/parse", json={"text": q.text}, timeout=60).json()
-        messages = say(session, url, f"bench-acc-{uuid.uuid4().hex[:10]}", q.text)
-        reply = "\n".join(m.get("text", "") for m in messages if m.get("text", "").strip() != welcome)
-        rows.append({
-            "text": q.text, "source": q.source, "gold": q.intent, "predicted": (parsed.get("intent") or {}).get("name"),
-            "confidence": (parsed.get("intent") or {}).get("confidence"), "kind": q.expect.kind,
-            "medical": q.medical, "correct": bot_correct(q.expect, reply), "reply": reply,
-        })
-        if (i + 1) % 50 == 0:
+        parsed = session.post(f"{running.url}/model/parse", params={"token": running.api_token}, json={"text": q.text},
+                              timeout=60).json()
+        reply = _reply(say(session, running.url, f"bench-acc-{uuid.uuid4().hex[:10]}", q.text, token=running.rest_token), welcome)
+        intent = parsed.get("intent") or {}
+        row = {"text": q.text, "source": q.source, "gold": q.intent, "predicted": intent.get("name"),
+               "confidence": intent.get("confidence"), "kind": q.expect.kind, "medical": q.medical,
+               "correct": bot_correct(q.expect, reply), "reply": reply}
+        if q.subject:
+            row.update(subject=q.subject, subject_kind=q.kind, names_subject=names_subject(reply, q.subject))
+        rows.append(row)
+        if (i + 1) % 100 == 0:
             progress(f"  accuracy: {i + 1}/{len(questions)} questions")
-    return rows
+    multi_rows = []
+    for m in multi:
+        reply = _reply(say(session, running.url, f"bench-multi-{uuid.uuid4().hex[:10]}", m.text, token=running.rest_token), welcome)
+        multi_rows.append({"text": m.text, "parts": [p.intent for p in m.parts], "emergency": m.emergency,
+                           "correct": multi_correct([p.expect for p in m.parts], reply, emergency=m.emergency), "reply": reply})
+    return rows, multi_rows
 
 
-def bench_system(name: str, model: Path, store_db: Path, questions: List[Question], messages: List[str],
-                 env: Optional[Dict[str, str]] = None, evaluate: bool = True, starts: int = REPEATS,
+def bench_system(name: str, model: Path, store_db: Path, questions: Sequence[Question], multi: Sequence[MultiQuestion],
                  profile_it: bool = False) -> Dict[str, object]:
     result: Dict[str, object] = {"name": name, "model_mb": model.stat().st_size / 1e6}
-    ready, runs_1, runs_20, rss = [], [], [], {}
-    for start in range(starts):
+    ready: List[Optional[float]] = []
+    ready_cpu: List[float] = []
+    runs_1: list = []
+    runs_20: list = []
+    rss: Dict[str, Any] = {}
+    messages = [q.text for q in questions if q.source != "oos_medical"]
+    loads = []
+    for start in range(REPEATS):
         log_dir = WORK / "logs" / f"{name}-start{start}"
-        shutil.rmtree(log_dir, ignore_errors=True)
-        progress(f"{name}: starting the action server and the Rasa server ({start + 1}/{starts})")
-        started = time.monotonic()
-        with _servers(model, store_db, log_dir, env) as running:
-            first = wait_first_answer(running.rasa_url, started)
-            ready.append(first)
-            progress(f"{name}: first answer {first:.1f} s after start")
-            if start == 0:
-                if evaluate:
-                    result["rows"] = evaluate_bot(running.rasa_url, questions)
-                progress(f"{name}: warm-up")
-                run_load(running.rasa_url, messages, 1, 20, tag=f"{name}-warm")
-                rss["after_warmup"] = {"rasa": rss_mb(running.rasa_pid), "actions": rss_mb(running.actions_pid)}
-                for r in range(REPEATS):
-                    progress(f"{name}: 1 user, {TURNS_1_USER} turns (run {r + 1}/{REPEATS})")
-                    runs_1.append(run_load(running.rasa_url, messages, 1, TURNS_1_USER, tag=f"{name}-1u{r}"))
-                    progress(f"{name}:   p50 {percentile(runs_1[-1].latencies_ms, 50):.0f} ms, p95 {percentile(runs_1[-1].latencies_ms, 95):.0f} ms")
-                for r in range(REPEATS):
-                    progress(f"{name}: {USERS} users x {TURNS_PER_USER} turns (run {r + 1}/{REPEATS})")
-                    runs_20.append(run_load(running.rasa_url, messages, USERS, TURNS_PER_USER, tag=f"{name}-20u{r}"))
-                    progress(f"{name}:   p95 {percentile(runs_20[-1].latencies_ms, 95):.0f} ms, {runs_20[-1].throughput:.1f} turns/s")
-                rss["after_load"] = {"rasa": rss_mb(running.rasa_pid), "actions": rss_mb(running.actions_pid)}
-                result["pids"] = {"rasa": running.rasa_pid, "actions": running.actions_pid}
-                if profile_it and os.environ.get("BENCH_PROFILE", "1") == "1":
-                    result["profile"] = profile(running, messages, log_dir)
+        progress(f"{name}: starting the action server and the Rasa server ({start + 1}/{REPEATS}), load average {load_average()}")
+        loads.append(load_average())
+        with _servers(model, store_db, log_dir) as running:
+            ready.append(running.ready_s)
+            ready_cpu.append(running.ready_cpu_s)
+            progress(f"{name}: first answer {running.ready_s:.1f} s after launch ({running.ready_cpu_s:.1f} s CPU of the Rasa server)"
+                     if running.ready_s else f"{name}: no answer")
+            if start != 0:
+                continue
+            result["rss_ready"] = {"rasa": rss_mb(running.rasa_pid), "actions": rss_mb(running.actions_pid)}
+            result["rows"], result["multi_rows"] = evaluate_bot(running, questions, multi)
+            progress(f"{name}: warm-up")
+            run_load(running.url, messages, 1, 20, tag=f"{name}-warm", token=running.rest_token)
+            rss["after_warmup"] = {"rasa": rss_mb(running.rasa_pid), "actions": rss_mb(running.actions_pid)}
+            for r in range(REPEATS):
+                runs_1.append(run_load(running.url, messages, 1, TURNS_1_USER, tag=f"{name}-1u{r}", token=running.rest_token))
+                progress(f"{name}: 1 user, {TURNS_1_USER} turns: p50 {percentile(runs_1[-1].latencies_ms, 50):.0f} ms, "
+                         f"p95 {percentile(runs_1[-1].latencies_ms, 95):.0f} ms")
+            for r in range(REPEATS):
+                runs_20.append(run_load(running.url, messages, USERS, TURNS_PER_USER, tag=f"{name}-20u{r}", token=running.rest_token))
+                progress(f"{name}: {USERS} users x {TURNS_PER_USER} turns: p95 {percentile(runs_20[-1].latencies_ms, 95):.0f} ms, "
+                         f"{runs_20[-1].throughput:.1f} turns/s")
+            rss["after_load"] = {"rasa": rss_mb(running.rasa_pid), "actions": rss_mb(running.actions_pid)}
+            if profile_it and os.environ.get("BENCH_PROFILE", "1") == "1":
+                result["profile"] = profile(running, messages, log_dir)
     result["ready_runs_s"] = ready
+    result["ready_cpu_runs_s"] = ready_cpu
+    result["load_average_at_starts"] = loads
     result["load_1_user"] = [r.summary() for r in runs_1]
     result["load_20_users"] = [r.summary() for r in runs_20]
     result["latencies_1_user_ms"] = [x for r in runs_1 for x in r.latencies_ms]
@@ -202,21 +345,20 @@ def bench_system(name: str, model: Path, store_db: Path, questions: List[Questio
     return result
 
 
-def profile(running, messages: List[str], log_dir: Path) -> Dict[str, object]:
+def profile(running: SimpleNamespace, messages: List[str], log_dir: Path) -> Dict[str, object]:
     """py-spy on both servers during a 1-user run: where a turn spends its time."""
-    spy = VENV_BIN / "py-spy"
-    if not spy.exists():
+    if not PY_SPY.exists():
         return {"skipped": "py-spy is not installed (make venv)"}
     out: Dict[str, object] = {}
     procs = []
     for role, pid in (("rasa", running.rasa_pid), ("actions", running.actions_pid)):
         raw = log_dir / f"profile-{role}.txt"
         procs.append((role, raw, subprocess.Popen(
-            [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--duration", "25",
+            [str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--duration", "25",
              "--nonblocking", "--output", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
     time.sleep(1.5)
     progress("profile: py-spy on the Rasa and action servers during a 1-user run")
-    run_load(running.rasa_url, messages, 1, 400, max_seconds=22, tag="profile")
+    run_load(running.url, messages, 1, 400, max_seconds=22, tag="profile", token=running.rest_token)
     for role, raw, proc in procs:
         try:
             proc.wait(timeout=60)
@@ -227,33 +369,48 @@ def profile(running, messages: List[str], log_dir: Path) -> Dict[str, object]:
 
 
 def profile_startup(model: Path, store_db: Path) -> Dict[str, object]:
-    """py-spy on the Rasa server from launch to the first answer: where the startup time goes."""
+    """py-spy on the Rasa server from launch to the first answer: where the start-up time goes."""
     import signal
-    import threading
 
-    from tests.support import servers
+    from tests.support.servers import RasaServers
 
-    spy = VENV_BIN / "py-spy"
-    if not spy.exists():
+    if not PY_SPY.exists():
         return {"skipped": "py-spy is not installed (make venv)"}
     log_dir = WORK / "logs" / "startup-profile"
     shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir(parents=True)
     raw = log_dir / "profile-rasa-startup.txt"
-    servers.MODEL = model
-    os.environ["DATABASE_URL"] = f"sqlite:///{store_db}"
-    running = servers.RasaServers(ROOT / "credentials.yml", log_dir)
-    starter = threading.Thread(target=running.start, daemon=True)
+    running = RasaServers(log_dir, model=model, env={"DATABASE_URL": f"sqlite:///{store_db}", **SERVER_ENV})
+    failure: List[BaseException] = []
+
+    def start() -> None:
+        try:
+            running.start()
+        except BaseException as error:  # pytest's Failed
+            failure.append(error)
+
+    starter = threading.Thread(target=start, daemon=True)
     started = time.monotonic()
     starter.start()
-    while running._rasa is None and time.monotonic() - started < 30:
-        time.sleep(0.01)
+    pid = None
+    while pid is None and time.monotonic() - started < 60 and not failure:
+        try:
+            pid = running.rasa_pid if running.process is not None else None
+        except AssertionError:
+            pid = None
+        if pid is None:
+            time.sleep(0.01)
+    if pid is None:
+        running.stop()
+        return {"error": f"the Rasa server did not appear: {failure[:1]}"}
     progress("profile: py-spy on the Rasa server from launch to the first answer")
-    recorder = subprocess.Popen([str(spy), "record", "--pid", str(running._rasa.pid), "--format", "raw", "--rate", "100",
-                                 "--duration", "240", "--output", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    recorder = subprocess.Popen([str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", "100",
+                                 "--duration", "300", "--output", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = None
     try:
-        starter.join(timeout=300)
-        first = wait_first_answer(f"http://127.0.0.1:{running.rasa_port}", started)
+        starter.join(timeout=600)
+        if not failure:
+            first = wait_first_answer(running.url, started, token=running.rest_token)
     finally:
         recorder.send_signal(signal.SIGINT)
         try:
@@ -261,104 +418,75 @@ def profile_startup(model: Path, store_db: Path) -> Dict[str, object]:
         except subprocess.TimeoutExpired:
             recorder.kill()
         running.stop()
-        os.environ.pop("DATABASE_URL", None)
-    timeline = [line[11:19] + " " + line[28:].split(" - ", 1)[-1][:90] for line in (log_dir / "rasa.log").read_text(errors="replace").splitlines()
+    lines = running.log.read_text(errors="replace").splitlines() if running.log.exists() else []
+    timeline = [line[11:19] + " " + line[28:].split(" - ", 1)[-1][:90] for line in lines
                 if line[:4].isdigit() and ("Loading model" in line or "up and running" in line or "Starting Rasa" in line)]
     out = metrics.summarize_profile(raw) if raw.exists() else {"error": "py-spy wrote nothing"}
     return {"ready_s_while_profiled": first, "log": timeline, **out}
 
 
-# -- search box ------------------------------------------------------------------------------------
-def bench_bm25(store_db: Path, questions: List[Question]) -> Dict[str, object]:
-    passages = corpus.passages(store_db)
-    started = time.perf_counter()
-    index = BM25(passages)
-    built = time.perf_counter() - started
-    rows, times = [], []
-    for q in questions:
-        t = time.perf_counter()
-        hits = index.search(q.text, k=3)
-        times.append((time.perf_counter() - t) * 1000)
-        shown = [passages[i] for i, _ in hits]
-        rows.append({"text": q.text, "source": q.source, "gold": q.intent, "kind": q.expect.kind, "medical": q.medical,
-                     "correct": search_correct(q.expect, shown), "reply": "\n".join(shown)})
-    return {"rows": rows, "passages": len(passages), "index_build_ms": built * 1000, "p95_query_ms": percentile(times, 95)}
-
-
 # -- main ------------------------------------------------------------------------------------------
+def chosen_systems() -> Dict[str, Path]:
+    every = pipelines.systems(WORK / "configs")
+    wanted = [s.strip() for s in os.environ.get("BENCH_SYSTEMS", "").split(",") if s.strip()]
+    return {name: path for name, path in every.items() if not wanted or name in wanted or name == "ours"}
+
+
 def main() -> int:
     if sys.argv[1:] == ["report"]:
         return write_report(json.loads((WORK / "raw.json").read_text(encoding="utf-8")))
-    if sys.argv[1:] == ["profile-startup"]:  # add a startup profile to var/bench/raw.json, then `report`
-        raw = json.loads((WORK / "raw.json").read_text(encoding="utf-8"))
-        raw["startup_profile"] = profile_startup(WORK / "models" / "ours.tar.gz", WORK / "store" / "condition_store.db")
-        (WORK / "raw.json").write_text(json.dumps(raw), encoding="utf-8")
-        return write_report(raw)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     WORK.mkdir(parents=True, exist_ok=True)
     REPORTS.mkdir(parents=True, exist_ok=True)
-    progress(f"work dir {WORK.relative_to(ROOT)}; repeats {REPEATS}; corpus sizes {SIZES}")
+    progress(f"work dir {_relative(WORK)}; repeats {REPEATS}; corpus sizes {SIZES}; load average {load_average()}")
     store_db, store = bench_store()
+    questions = single_questions(store_db)
+    multi = multi_questions()
+    progress(f"{len(questions)} held-out questions and {len(multi)} messages with several questions")
 
-    from bot.db import engine_for
-    from bot.store import ConditionStore
-
-    questions = test_nlu_questions(store_resolver(ConditionStore(engine_for(f"sqlite:///{store_db}"))))
-    questions += real_questions()
-    messages = [q.text for q in questions]
-    progress(f"{len(questions)} held-out questions ({sum(q.source == 'real' for q in questions)} real)")
-
-    training: Dict[str, List[float]] = {}
-    models = {}
-    saved = WORK / "training.json"
-    reuse = os.environ.get("BENCH_REUSE_TRAINING") == "1" and saved.exists()
-    if reuse:  # resume after a failure later in the run: keep the models and their measured training times
-        previous = json.loads(saved.read_text(encoding="utf-8"))
-        TRAIN_CPU.update(previous.get("cpu", {}))
-        training = previous["wall"]
-        models = {name: WORK / "models" / f"{name}.tar.gz" for name in SYSTEMS}
-        progress(f"reusing the trained models and training times of {previous.get('when')} (BENCH_REUSE_TRAINING=1)")
-    else:
-        for name, config in SYSTEMS.items():
-            models[name], training[name] = train(name, config)
-        saved.write_text(json.dumps({"wall": training, "cpu": TRAIN_CPU, "when": time.strftime("%Y-%m-%d %H:%M")}), encoding="utf-8")
-
-    systems = {}
-    for name in SYSTEMS:
-        systems[name] = bench_system(name, models[name], store_db, questions, messages, profile_it=(name == "ours"))
-    # What-if: our model with the two recommended speed fixes (bench/whatif/sitecustomize.py); same replies.
-    pythonpath = os.pathsep.join(p for p in (str(WHATIF), os.environ.get("PYTHONPATH", "")) if p)
-    whatif = bench_system("ours_with_fixes", models["ours"], store_db, questions, messages,
-                          env={"PYTHONPATH": pythonpath}, evaluate=False, starts=1)
+    lexicon = bench_lexicon(questions, multi)
+    safety = bench_safety()
+    report_speed = bench_report_speed()
     progress("search box: BM25 over the store's passages")
     bm25 = bench_bm25(store_db, questions)
-    startup = profile_startup(models["ours"], store_db) if os.environ.get("BENCH_PROFILE", "1") == "1" else None
 
-    raw = {"systems": systems, "bm25": bm25, "training": training, "training_cpu": TRAIN_CPU, "store": store, "whatif": whatif,
-           "startup_profile": startup,
-           "questions": [{"source": q.source} for q in questions]}
+    systems_to_run = chosen_systems()
+    saved = WORK / "training.json"
+    training: Dict[str, Dict[str, Any]] = {}
+    if os.environ.get("BENCH_REUSE_TRAINING") == "1" and saved.exists():  # after a failure later in the run
+        previous = json.loads(saved.read_text(encoding="utf-8"))
+        training = {name: previous["systems"][name] for name in systems_to_run if name in previous.get("systems", {})}
+        progress(f"reusing the models and training times of {previous.get('when')} for {sorted(training)} (BENCH_REUSE_TRAINING=1)")
+    for name, config in systems_to_run.items():
+        if name not in training:
+            training[name] = train(name, config)
+            saved.write_text(json.dumps({"systems": training, "when": time.strftime("%Y-%m-%d %H:%M")}), encoding="utf-8")
+
+    systems = {}
+    for name in systems_to_run:
+        systems[name] = bench_system(name, Path(training[name]["model"]), store_db, questions, multi, profile_it=(name == "ours"))
+    startup = None
+    if os.environ.get("BENCH_PROFILE", "1") == "1":
+        startup = profile_startup(Path(training["ours"]["model"]), store_db)
+
+    raw = {"systems": systems, "bm25": bm25, "training": training, "store": store, "lexicon": lexicon, "safety": safety,
+           "report_speed": report_speed, "startup_profile": startup, "reference": pipelines.reference_name(),
+           "questions": [{"source": q.source} for q in questions], "multi_questions": len(multi),
+           "load_average_at_end": load_average()}
     (WORK / "raw.json").write_text(json.dumps(raw), encoding="utf-8")
     return write_report(raw)
 
 
 def write_report(raw: dict) -> int:
-    """bench.json / bench.md from the raw measurements (`python -m bench report` redoes this from var/bench/raw.json)."""
-    from types import SimpleNamespace
-
-    questions = [SimpleNamespace(**q) for q in raw["questions"]]
-    systems, bm25, whatif = raw["systems"], raw["bm25"], raw.get("whatif")
+    """bench.json / bench.md from the raw measurements."""
+    systems = raw["systems"]
     for role in ("rasa", "actions"):  # re-read py-spy's stacks, so a newer summary applies to an old run
         stacks = WORK / "logs" / "ours-start0" / f"profile-{role}.txt"
-        if (systems["ours"].get("profile") or {}).get(role) and stacks.exists():
+        if (systems.get("ours", {}).get("profile") or {}).get(role) and stacks.exists():
             systems["ours"]["profile"][role] = metrics.summarize_profile(stacks)
-    startup_stacks = WORK / "logs" / "startup-profile" / "profile-rasa-startup.txt"
-    if raw.get("startup_profile") and startup_stacks.exists():
-        raw["startup_profile"].update(metrics.summarize_profile(startup_stacks))
-    results = metrics.assemble(systems, bm25, raw["training"], raw["store"], questions, whatif, raw.get("training_cpu"))
-    if raw.get("startup_profile"):
-        results["startup_profile"] = raw["startup_profile"]
-    report.write(results, systems, bm25, REPORTS, whatif)
-    progress(f"wrote {REPORTS}/bench.md and bench.json")
-    print(json.dumps(results["summary"], indent=2))
+    results = metrics.assemble(raw)
+    report.write(results, raw, REPORTS)
+    progress(f"wrote {_relative(REPORTS)}/bench.md and bench.json")
+    print(json.dumps(report._clean(results["summary"]), indent=2))
     return 0
