@@ -279,7 +279,7 @@ def _reply_patterns() -> Dict[str, Any]:
 
     subject = re.escape(texts.NO_INFORMATION_ON).replace(re.escape("{subject}"), "(?P<subject>.+?)")
     return {
-        "not_covered": re.compile(subject),
+        "not_covered": re.compile("^" + subject, re.M),  # any paragraph (urgent advice may come first)
         OUT_OF_SCOPE: texts.OUT_OF_SCOPE,
         DID_YOU_MEAN: texts.DID_YOU_MEAN,
         REPHRASE: texts.ASK_REPHRASE,
@@ -298,7 +298,7 @@ def _outcome(turn: _Turn) -> Tuple[str, Optional[str], Optional[str]]:
     words = [text for text, _ in turn.replies]
     subject = turn.slots.get("not_covered")
     if not subject:
-        found = next((m for m in (patterns["not_covered"].match(w) for w in words) if m), None)
+        found = next((m for m in (patterns["not_covered"].search(w) for w in words) if m), None)
         subject = found.group("subject") if found else None
     if subject:
         return UNANSWERED, NOT_COVERED, str(subject)

@@ -456,6 +456,7 @@ def test_the_report_only_reads(sqlite_path):
 
 @pytest.mark.parametrize("reply, action, outcome", [
     (texts.NO_INFORMATION_ON.format(subject="shingles") + "\n\nI can tell you about ...", "action_answer", ("unanswered", "not_covered", "shingles")),
+    ("See a doctor today.\n\n" + texts.NO_INFORMATION_ON.format(subject="shingles"), "action_answer", ("unanswered", "not_covered", "shingles")),
     (texts.NO_INFORMATION_TOPIC.format(topic="symptoms", subject="psoriatic arthritis"), "action_answer",
      ("unanswered", "not_covered", "symptoms for psoriatic arthritis")),
     (texts.DID_YOU_MEAN, "action_two_stage_fallback", ("unanswered", "did_you_mean", None)),
