@@ -1,5 +1,5 @@
 """Build dist/clinic-chat.js: the socket.io client (node_modules, from npm), the clinic's name and
-disclaimer (config/clinic.yml), the headings of a reply (bot/texts.py), the stylesheet and the widget,
+disclaimer and welcome (config/clinic.yml), the headings of a reply (bot/texts.py), the stylesheet and the widget,
 in one file and one private scope (no global `io` leaks onto the clinic's page). Run by `make widget`;
 needs `npm ci` first."""
 from __future__ import annotations
@@ -35,7 +35,7 @@ def clinic_defaults() -> dict:
         "title": f"{name}: questions about pain",
         "disclaimer": " ".join(config["disclaimer"].split()),
         "launcher": "Questions about pain? Chat with us",
-        "texts": reply_texts(),
+        "texts": {**reply_texts(), "welcome": " ".join(config["scope_notice"].split())},
     }
 
 

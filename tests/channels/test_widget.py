@@ -270,12 +270,14 @@ def test_patient_conversation_in_the_widget(browser, demo_page, disclaimer, tmp_
     replies = page.locator("#clinic-chat .replies button.reply")
     replies.first.wait_for()
     titles = replies.all_inner_texts()
-    assert "What is lupus?" in titles, titles
-    replies.filter(has_text="What is lupus?").click()
-    lupus = chat.wait_for_bot(r"lupus.*Sources?:", after=count)
-    assert disclaimer in normalised(lupus)
-    assert chat.user_messages().last.inner_text() == "What is lupus?"
-    assert replies.count() == 0, "old quick replies stay clickable"
+    example = next((t for t in titles if re.fullmatch(r"What is .+\?", t)), None)  # "What is <a condition>?"
+    assert example, titles
+    replies.filter(has_text=example).click()
+    condition = example[len("What is "):-1]
+    answer = chat.wait_for_bot(re.escape(condition) + r".*Sources?:", after=count)
+    assert disclaimer in normalised(answer)
+    assert chat.user_messages().last.inner_text() == example
+    assert not set(replies.all_inner_texts()) & set(titles), "old quick replies stay clickable"
 
     # Links are links (the clinic's booking page), opened safely in a new tab.
     count = chat.bot_messages().count()
@@ -497,23 +499,25 @@ def test_the_markdown_subset_is_laid_out(browser, scripted):
     context.close()
 
 
-def medical_reply(disclaimer: str) -> dict:
-    """A reply shaped as the composer shapes a medical answer (placeholder quotes, no medical facts)."""
-    return {"text": "\n\n".join([
+def medical_reply(disclaimer: str) -> List[dict]:
+    """A reply shaped as the composer shapes a medical answer (placeholder quotes, no medical facts),
+    one message per paragraph, as Rasa's socketio channel sends it."""
+    return [{"text": paragraph} for paragraph in (
         "The opening sentence that answers.",
         texts.EVIDENCE_HEADING, "- First: “Quote one.”\n- Second: “Quote two.”",
         texts.GENERAL_TOO, "- “A general quote.”",
         texts.SOURCES.format(titles="Document A"),
         disclaimer,
-    ])}
+    )]
 
 
 @pytest.mark.parametrize("width, folded", [(390, True), (599, True), (600, False), (1280, False)])
 def test_evidence_folds_on_narrow_screens_only(browser, scripted, disclaimer, width, folded):
     bot, context, page, chat = scripted_chat(browser, scripted, width=width)
-    bot.replies["medical"] = [medical_reply(disclaimer)]
+    bot.replies["medical"] = medical_reply(disclaimer)
     chat.say("medical")
-    chat.wait_for_messages(".msg.bot", 1)
+    chat.wait_for_bot(re.escape(disclaimer))
+    assert chat.bot_messages().count() == 1, "one reply, sent paragraph by paragraph, is one bubble"
     bubble = chat.last_bot_bubble()
     details = bubble.locator("details.evidence")
     assert details.count() == 1
@@ -525,4 +529,23 @@ def test_evidence_folds_on_narrow_screens_only(browser, scripted, disclaimer, wi
     assert outside == ["The opening sentence that answers.", "Source: Document A", disclaimer]
     assert bubble.locator(".text > p.note").inner_text() == disclaimer
     assert texts.EVIDENCE_HEADING not in bubble.locator(".text").inner_text()  # said once, by the summary
+    context.close()
+
+
+def test_the_welcome_and_each_answer_are_replies_of_their_own(browser, scripted, clinic_config, disclaimer):
+    bot, context, page, chat = scripted_chat(browser, scripted)
+    welcome = " ".join(clinic_config["scope_notice"].split())
+    bot.replies["first"] = [{"text": welcome}, *medical_reply(disclaimer)]
+    bot.replies["second"] = [*medical_reply(disclaimer), {"text": "Anything else?", "quick_replies": [
+        {"title": "Yes", "payload": "/affirm"}]}]
+    chat.say("first")
+    chat.wait_for_bot(re.escape(disclaimer))
+    chat.say("second")
+    chat.wait_for_bot("Anything else")
+    shown = chat.bot_messages().all_inner_texts()
+    assert len(shown) == 4, shown
+    assert normalised(shown[0]) == welcome
+    assert shown[1].startswith("The opening sentence") and normalised(shown[1]).endswith(disclaimer)
+    assert shown[2].startswith("The opening sentence") and shown[3] == "Anything else?"
+    assert page.locator("#clinic-chat .replies button.reply").all_inner_texts() == ["Yes"]
     context.close()

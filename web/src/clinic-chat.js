@@ -7,7 +7,8 @@
  * data-title, data-disclaimer, data-launcher (the button's label), data-open="true" (start open).
  *
  * Replies are in the common subset of Markdown that reads as plain text (paragraphs split by a
- * blank line, "- " lists, links); the widget renders that subset itself. In a medical answer, the
+ * blank line, "- " lists, links); the widget renders that subset itself, and shows the paragraphs
+ * Rasa's channel sends one by one as one reply again. In a medical answer, the
  * quotes after "What our documents say:" fold behind a disclosure (closed on narrow screens, open
  * on wide ones); the opening sentence, the sources and the disclaimer are never folded.
  *
@@ -175,44 +176,67 @@
 
   function kindOf(paragraph) {
     if (SOURCES_PREFIXES.some(function (prefix) { return paragraph.indexOf(prefix) === 0; })) return "sources";
-    if (settings.disclaimer && paragraph.replace(/\s+/g, " ") === settings.disclaimer) return "note";
+    if (isDisclaimer(paragraph)) return "note";
     return "";
   }
 
-  function botText(message) {
+  function same(a, b) { return !!a && !!b && a.replace(/\s+/g, " ").trim() === b.replace(/\s+/g, " ").trim(); }
+  function isDisclaimer(paragraph) { return same(paragraph, settings.disclaimer); }
+  function isWelcome(message) { return message.from === "bot" && same(message.text, TEXTS.welcome); }
+
+  // Rasa's channels send each paragraph of a reply as a message of its own. The widget shows them as
+  // one reply again: consecutive bot messages, except the welcome, up to a disclaimer.
+  function replies(messages) {
+    var groups = [];
+    var open = false;
+    messages.forEach(function (message) {
+      var group = groups[groups.length - 1];
+      if (open && message.from === "bot" && !isWelcome(message)) group.parts.push(message);
+      else groups.push({ from: message.from, parts: [message] });
+      var paragraphs = paragraphsOf(message.text || "");
+      open = message.from === "bot" && !isWelcome(message) && !isDisclaimer(paragraphs[paragraphs.length - 1] || "");
+    });
+    return groups;
+  }
+
+  // A bot reply; the patient's choices to open or close its evidence are kept on its first message.
+  function botText(text, holder) {
     var container = el("div", { class: "text" });
-    var paragraphs = paragraphsOf(message.text || "");
+    var paragraphs = paragraphsOf(text);
+    var folds = 0;
     var i = 0;
     while (i < paragraphs.length) {
       var end = foldEnd(paragraphs, i);
       if (end > i) {
-        container.appendChild(evidence(message, paragraphs.slice(i, end)));
+        container.appendChild(evidence(holder, folds++, paragraphs.slice(i, end)));
         i = end;
         continue;
       }
-      var text = paragraphs[i];
-      while (isList(text) && i + 1 < paragraphs.length && isList(paragraphs[i + 1])) text += "\n" + paragraphs[++i];
-      container.appendChild(block(text, kindOf(text)));
+      var paragraph = paragraphs[i];
+      while (isList(paragraph) && i + 1 < paragraphs.length && isList(paragraphs[i + 1])) paragraph += "\n" + paragraphs[++i];
+      container.appendChild(block(paragraph, kindOf(paragraph)));
       i += 1;
     }
     return container;
   }
 
   // The evidence behind a disclosure (<details>: opens with a tap, a click, Enter or Space), closed
-  // by default on narrow screens; the patient's choice is kept with the message.
-  function evidence(message, paragraphs) {
-    var open = typeof message.evidenceOpen === "boolean" ? message.evidenceOpen : !window.matchMedia(NARROW_SCREEN).matches;
+  // by default on narrow screens, open on wide ones.
+  function evidence(holder, index, paragraphs) {
+    var chosen = holder.evidenceOpen && typeof holder.evidenceOpen[index] === "boolean" ? holder.evidenceOpen[index] : null;
+    var open = chosen !== null ? chosen : !window.matchMedia(NARROW_SCREEN).matches;
     var body = el("div", { class: "evidence-body" });
-    paragraphs.forEach(function (paragraph, index) {
-      if (index === 0 && paragraph === EVIDENCE_HEADING) return;  // said by the summary
+    paragraphs.forEach(function (paragraph, n) {
+      if (n === 0 && paragraph === EVIDENCE_HEADING) return;  // said by the summary
       body.appendChild(isList(paragraph) ? block(paragraph) : el("p", { class: "subheading", text: paragraph }));
     });
     var details = el("details", { class: "evidence" }, [
       el("summary", { text: EVIDENCE_HEADING.replace(/\s*:\s*$/, "") }), body]);
     details.open = open;
     details.addEventListener("toggle", function () {
-      if (typeof message.evidenceOpen === "boolean" || details.open !== open) {
-        message.evidenceOpen = details.open;
+      if (chosen !== null || details.open !== open) {
+        holder.evidenceOpen = holder.evidenceOpen || {};
+        holder.evidenceOpen[index] = chosen = details.open;
         save();
       }
     });
@@ -221,17 +245,20 @@
 
   function render() {
     log.textContent = "";
+    var groups = replies(state.messages);
     var latest = null;
-    state.messages.forEach(function (message, index) {
-      var bubble = el("div", { class: "msg " + message.from });
-      bubble.appendChild(el("span", { class: "sr-only", text: message.from === "user" ? "You: " : "Assistant: " }));
-      bubble.appendChild(message.from === "user" ? el("div", { class: "text plain", text: message.text || "" }) : botText(message));
+    groups.forEach(function (group, index) {
+      var first = group.parts[0];
+      var last = group.parts[group.parts.length - 1];
+      var text = group.parts.map(function (m) { return m.text || ""; }).join("\n\n");
+      var bubble = el("div", { class: "msg " + group.from });
+      bubble.appendChild(el("span", { class: "sr-only", text: group.from === "user" ? "You: " : "Assistant: " }));
+      bubble.appendChild(group.from === "user" ? el("div", { class: "text plain", text: text }) : botText(text, first));
       log.appendChild(bubble);
       latest = bubble;
-      var isLast = index === state.messages.length - 1;
-      if (message.buttons && message.buttons.length && isLast) {
+      if (last.buttons && last.buttons.length && index === groups.length - 1) {
         log.appendChild(el("div", { class: "replies", role: "group", "aria-label": "Suggested replies" },
-          message.buttons.map(function (button) {
+          last.buttons.map(function (button) {
             return el("button", { type: "button", class: "reply", text: button.title,
               onclick: function () { sendPayload(button.title, button.payload); } });
           })));
@@ -240,7 +267,7 @@
     scrollToLatest(latest);
   }
 
-  // The newest message in view; a reply taller than the log is shown from its first line.
+  // The newest reply in view; one taller than the log is shown from its first line.
   function scrollToLatest(bubble) {
     log.scrollTop = log.scrollHeight;
     if (bubble && bubble.classList.contains("bot") && bubble.offsetHeight > log.clientHeight) {
