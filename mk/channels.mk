@@ -7,7 +7,8 @@ WEB_NPM      := $(WEB_DIR)/node_modules/.package-lock.json
 WEB_PORT     ?= 8080
 CHROMIUM     ?= /usr/bin/chromium
 
-# socket.io-client from npm, exactly as in web/package-lock.json (vendored into the widget: no CDN).
+# socket.io-client from npm, exactly as in web/package-lock.json (vendored into the widget: no CDN), and
+# rasa-webchat (a dev dependency: tests/channels/test_webchat.py serves its bundle to check our replies in it).
 $(WEB_NPM): $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: apt-get install -y npm (or Node.js 18+)" >&2; exit 1; }
 	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error
@@ -29,7 +30,7 @@ test-prereqs:: $(STAMP) $(WIDGET_JS)
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-test-channels: $(STAMP) $(STORE_STAMP) $(MODEL_DIR)/clinic-assistant.tar.gz test-prereqs  ## Channel tests only: widget in Chromium, Telegram stand-in, shell
+test-channels: $(STAMP) $(STORE_STAMP) $(MODEL_DIR)/clinic-assistant.tar.gz test-prereqs  ## Channel tests only: widget and rasa-webchat in Chromium, Telegram stand-in, shell
 	$(PY) -m pytest -q tests/channels
 
 # `make run` serves the demo page with the widget: build the widget first.
