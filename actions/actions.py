@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from bot.answers import AnswerComposer, Button, Question, Reply, default_composer
 from bot.topics import INFORM_INTENT, RESTRICTED_INTENTS, Topic, topic_for_intent
@@ -57,12 +58,25 @@ def payload(button: Button) -> str:
 
 def entity_values(tracker: Tracker, entity: str, composer: Optional[AnswerComposer] = None) -> Tuple[str, ...]:
     """The entity's values in the latest message: the ones the store knows first ("nerve" rather
-    than a stray "burning" from "burning nerve pain"), and specific conditions before the umbrella."""
-    values = [v for v in tracker.get_latest_entity_values(entity) if isinstance(v, str) and v.strip()]
+    than a stray "burning" from "burning nerve pain"), and specific conditions before the umbrella.
+    A short abbreviation that is also an English word ("as", "ms") counts only in capitals ("AS")."""
+    text = tracker.latest_message.get("text") or ""
+    values = [
+        e["value"] for e in tracker.latest_message.get("entities", [])
+        if e.get("entity") == entity and isinstance(e.get("value"), str) and e["value"].strip() and not _lower_case_word(e, text)
+    ]
     if composer is not None and len(values) > 1:
         resolve = composer.store.resolve_condition if entity == "condition" else composer.store.resolve_pain_type
         values = sorted(values, key=lambda v: resolve(v) is None)
     return tuple(sorted(dict.fromkeys(values), key=lambda v: v.lower() == UMBRELLA))
+
+
+def _lower_case_word(entity: Dict[str, Any], text: str) -> bool:
+    start, end = entity.get("start"), entity.get("end")
+    if not isinstance(start, int) or not isinstance(end, int):
+        return False
+    written = text[start:end]
+    return len(written) <= 3 and not written.isupper() and written.lower() in STOP_WORDS
 
 
 def latest_entity(tracker: Tracker, entity: str, composer: Optional[AnswerComposer] = None) -> Optional[str]:
@@ -151,6 +165,8 @@ class ActionEmergency(ComposerAction, Action):
 class ActionRestrictedRequest(ComposerAction, Action):
     """Declines the restricted part (a diagnosis, a dose, a medicine change) and answers the rest."""
 
+    SURE_CONFIDENCE = 0.8
+
     def name(self) -> Text:
         return "action_restricted_request"
 
@@ -158,6 +174,14 @@ class ActionRestrictedRequest(ComposerAction, Action):
         question = question_from(tracker, self.composer)
         if question.restricted is None:  # reached by a rule on another intent: decline a diagnosis
             question = replace(question, restricted="diagnosis_request")
+        confirmed = tracker.latest_message.get(SAFETY_KEY) or is_payload(question.text)
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        if not confirmed and confidence < self.SURE_CONFIDENCE:
+            # Only the classifier thought so, and not firmly: answer the likeliest question instead
+            # (the composer never diagnoses, doses or changes a medicine in any answer).
+            ranking = tracker.latest_message.get("intent_ranking", [])
+            topics = [t for t in (topic_for_intent(i.get("name")) for i in ranking) if t is not None]
+            question = replace(question, restricted=None, topic=topics[0] if topics else None)
         reply = self.composer.respond(question)
         self.send(dispatcher, reply)
         return [SlotSet("condition", reply.condition or question.context_condition)]
@@ -181,8 +205,16 @@ class ActionForgetConversation(ComposerAction, Action):
         confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
         sure = is_payload(text) or (confidence >= self.SURE_CONFIDENCE and len(text.split()) <= self.SURE_MAX_WORDS)
         if not sure:
-            self.send(dispatcher, self.composer.confirm_forget())
-            return []
+            # A question misread as "forget me" gets its answer when its words make it clear, with
+            # the delete button still offered; otherwise the patient is asked to confirm.
+            question = question_from(tracker, self.composer)
+            clear = self.composer.answer_if_clear(question)
+            confirm = self.composer.confirm_forget()
+            if clear is None:
+                self.send(dispatcher, confirm)
+                return []
+            self.send(dispatcher, replace(clear, buttons=clear.buttons + confirm.buttons[:1]))
+            return remember(clear, question)
         self.send(dispatcher, self.composer.forgotten())
         return [SlotSet(FORGET_SLOT, True)]
 

@@ -12,6 +12,7 @@ gets an honest decline that names it, never nearby facts dressed up as the answe
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -21,7 +22,20 @@ from bot.clinic import ClinicConfig, default_clinic_config
 from bot.lexicon import Subject
 from bot.questions import QuestionPart, cue_topic, question_parts
 from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, TermRef, default_store
-from bot.topics import CAPABILITIES_INTENT, FEEDBACK_INTENT, FORGET_INTENT, HUMAN_INTENT, OUT_OF_SCOPE_INTENT, Topic, TopicSpec, intent_for_topic, spec
+from bot.topics import (
+    ASPECTS,
+    CAPABILITIES_INTENT,
+    FEEDBACK_INTENT,
+    FORGET_INTENT,
+    GENERAL_CONDITION,
+    HUMAN_INTENT,
+    OUT_OF_SCOPE_INTENT,
+    Aspect,
+    Topic,
+    TopicSpec,
+    intent_for_topic,
+    spec,
+)
 from bot.vocabulary import ANSWERABLE_GROUPS
 
 __all__ = ["AnswerComposer", "Button", "Question", "Reply", "Topic", "default_composer"]
@@ -34,6 +48,8 @@ SPECIFIC_GROUPS = ("autoimmune", "immune-mediated")  # general autoimmune facts 
 SUBJECT_KINDS = ("condition", "drug", "procedure", "symptom")
 #: Topics a named pain answers on its own ("I have scoliosis; what causes hip pain?").
 PAIN_TOPICS = (Topic.CONDITIONS_FOR_PAIN, Topic.PAIN_TYPES)
+#: Topics for which the pain a condition causes is the documents' answer when they say nothing more specific.
+LINK_FALLBACK_TOPICS = (Topic.SYMPTOMS, Topic.CONDITION_INFO, Topic.MECHANISM)
 #: Words by which a document gives a condition weight ("one of the primary causes"): named first.
 WEIGHT_WORDS = ("primary", "main", "most common", "leading", "notable", "prominent", "chief")
 
@@ -152,13 +168,35 @@ class AnswerComposer:
         subject = self._subject(question, text, topic)
         if subject.not_covered is not None:
             return self.not_covered(subject.not_covered, subject.not_covered_kind)
+        aspect = aspect_in(text)
+        if aspect is not None and subject.pain is None and (subject.term is None or subject.condition is not None):
+            return self._aspect(aspect, subject.condition)
         topic = topic or cue_topic(text) or question.last_topic or _topic_for(subject)
         if subject.term is not None and subject.condition is None and subject.pain is None and topic is Topic.CONDITION_INFO:
             return self.term(subject.term)
         reply = self._answer_refs(topic, subject.condition, subject.pain)
-        if reply.not_covered and subject.term is not None:
+        if reply.not_covered and subject.term is not None and subject.condition is not None and subject.term.condition == subject.condition.key:
             return self.term(subject.term)  # a condition the documents name but say little of ("osteoporosis")
         return reply
+
+    def _aspect(self, aspect: Aspect, condition: Optional[ConditionRef]) -> Reply:
+        """Only the passages that speak of the aspect ("hereditary"), about the condition or in general."""
+        subject = condition.name if condition else spec(Topic.CONDITION_INFO).general_subject
+        facts = self.store.facts(condition=condition) if condition else self.store.facts(general=True)
+        pattern = _aspect_pattern(aspect)
+        matching = [e for e in _unique(f.evidence for f in facts) if pattern.search(e.text.lower())][:MAX_QUOTES]
+        if matching:
+            first, *rest = matching
+            draft = _Draft([texts.ASPECT_INTRO.format(aspect=aspect.name, subject=subject) + " " + _inline_quote(first)])
+            draft.cited.append(first)
+            for evidence in _reading_order(rest):
+                draft.quote(evidence)
+            return self._finish(draft, condition=condition.name if condition else None)
+        about = Button(_display(spec(Topic.CONDITION_INFO).did_you_mean.format(subject=subject)), intent_for_topic(Topic.CONDITION_INFO),
+                       (("condition", condition.name if condition else GENERAL_CONDITION),))
+        text = _join([texts.NO_ASPECT.format(aspect=aspect.name, subject=subject), texts.ASK_CLINICIAN])
+        return Reply(text=text, buttons=(about, Button(texts.TALK_TO_A_PERSON, HUMAN_INTENT)),
+                     condition=condition.name if condition else None)
 
     def term(self, term: TermRef) -> Reply:
         """What the documents say about a term: the passage that explains it first, quoted and cited."""
@@ -243,11 +281,18 @@ class AnswerComposer:
         pain = next(iter(pains), None)
         if condition is None and pain is None and terms:
             return _Subject(term=terms[0])
+        questions = question_parts(text)
+        in_question = [s for s in outside if any(p.start <= s.start < p.end for p in questions)]
+        outside = sorted(outside, key=lambda s: (s.source == "forms", s not in in_question))
         named = [s for s in outside if s.kind != "symptom"]
         pain_answers = pain is not None and (topic in PAIN_TOPICS or not named)
         if condition is None and outside and not pain_answers:
             first = (named or outside)[0]
             return _Subject(not_covered=_display_subject(first), not_covered_kind=first.kind)
+        drugs = [s for s in outside if s.kind == "drug"]
+        if drugs and condition is not None and topic not in PAIN_TOPICS and not _named_in_questions(text, condition, question.conditions):
+            # "I have lupus. My doctor wants to give me plaquenil. Should I be concerned?" asks about the medicine.
+            return _Subject(not_covered=_display_subject(drugs[0]), not_covered_kind="drug")
         unknown = [w for w in question.conditions if self.store.resolve_condition(w) is None]
         if condition is None and pain is None and unknown:
             return _Subject(not_covered=unknown[0], not_covered_kind="condition")
@@ -264,7 +309,7 @@ class AnswerComposer:
         """A subject is covered when the documents explain or use it (the term index), or when it is
         one of the clinic's own vocabulary names that a document speaks of. Never by a word inside
         it ("hip" in "hip replacement") or a near spelling ("type 2" for "type 1 diabetes")."""
-        if self.store.resolve_term(subject.text) is not None:
+        if self.store.resolve_term(subject.text) is not None or self.store.resolve_term(subject.name) is not None:
             return True
         if subject.source != "vocabulary":
             return False
@@ -316,7 +361,8 @@ class AnswerComposer:
             return self.no_information(pain.name, pain_type=pain.key)
         results = sorted(results, key=lambda r: _weight_order(r.evidence))
         names = [r.condition.name for r in results]
-        draft = _Draft([texts.CONDITIONS_FOR_PAIN.format(count=_count(len(names)), pain=pain.name, names=_and(names))])
+        template = texts.CONDITIONS_FOR_PAIN if len(names) > 1 else texts.CONDITION_FOR_PAIN
+        draft = _Draft([template.format(count=_count(len(names)), pain=pain.name, names=_and(names))])
         for result in results:
             draft.quote(result.evidence[0], name=_display(result.condition.name))
         return self._finish(draft, pain_type=pain.key)
@@ -361,7 +407,8 @@ class AnswerComposer:
         if not results:
             return self.no_information(condition.name, condition=condition.name)
         names = [r.pain_type.name for r in results]
-        draft = _Draft([texts.PAIN_TYPES_OF_CONDITION.format(condition=condition.name, count=_count(len(names)), pains=_and(names))])
+        template = texts.PAIN_TYPES_OF_CONDITION if len(names) > 1 else texts.PAIN_TYPE_OF_CONDITION
+        draft = _Draft([template.format(condition=condition.name, count=_count(len(names)), pains=_and(names))])
         for result in results:
             draft.quote(result.evidence[0], name=_display(result.pain_type.name))
         return self._finish(draft, condition=condition.name)
@@ -379,9 +426,15 @@ class AnswerComposer:
         # do not say what lupus is, and they say nothing about gout or osteoporosis.
         wants_general = condition is None or (condition.group in SPECIFIC_GROUPS and topic is not Topic.CONDITION_INFO)
         general = self.store.facts(kind, general=True) if wants_general else []
+        if condition is not None or pain is not None:
+            # For a named subject, only what is said of autoimmune conditions as such, not of one pain
+            # ("Managing bone pain ..." is no answer about lupus or nerve pain).
+            general = [f for f in general if f.pain_type is None]
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
         general_quotes = general_quotes[: MAX_QUOTES - len(specific_quotes)]
+        if not specific_quotes and condition is not None and topic in LINK_FALLBACK_TOPICS and self.store.pains_for_condition(condition):
+            return self._pain_types(condition)  # what they do say of it: the pain it causes, quoted
         if not specific_quotes and not general_quotes:
             return self.no_information_on_topic(topic_spec, subject, condition=condition.name if condition else None)
         asked_about_something = condition is not None or pain is not None
@@ -395,14 +448,23 @@ class AnswerComposer:
             draft.cited.append(first)
             for evidence in _reading_order(rest):
                 draft.quote(evidence)
-            if specific_quotes:
+            if specific_quotes and condition is not None:
                 for evidence in _reading_order(general_quotes):
                     draft.quote(evidence, general=True)
             return self._finish(draft, condition=condition_name, pain_type=pain_key)
-        draft = _Draft([texts.NO_SPECIFIC_INFORMATION.format(topic=topic_spec.name, subject=subject)])
-        for evidence in _reading_order(general_quotes):
-            draft.quote(evidence)
-        return self._finish(draft, condition=condition_name, pain_type=pain_key)
+        if general_quotes and (condition is None or condition.group in SPECIFIC_GROUPS):
+            # An autoimmune condition (or a pain) they say nothing specific of: say so plainly, then
+            # what they say of autoimmune conditions in general.
+            draft = _Draft([texts.NO_SPECIFIC_INFORMATION.format(topic=topic_spec.name, subject=subject)])
+            for evidence in _reading_order(general_quotes):
+                draft.quote(evidence, general=True)
+            return self._finish(draft, condition=condition_name, pain_type=pain_key)
+        # Nothing on this subject: say so, and offer (never pass off) what they say in general.
+        general_button = Button(_display(topic_spec.did_you_mean.format(subject=topic_spec.general_subject)),
+                                topic_spec.intent, (("condition", GENERAL_CONDITION),))
+        text = _join([texts.NO_SPECIFIC_INFORMATION.format(topic=topic_spec.name, subject=subject), texts.GENERAL_OFFER])
+        return Reply(text=text, buttons=(general_button, Button(texts.TALK_TO_A_PERSON, HUMAN_INTENT)),
+                     condition=condition_name, pain_type=pain_key)
 
     def _finish(self, draft: _Draft, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
         """Finish a medical answer: the sources it quoted, then the disclaimer. Nothing else adds them."""
@@ -416,20 +478,19 @@ class AnswerComposer:
 
     # -- honest gaps and clarifying questions -------------------------------------------------
     def not_covered(self, subject: str, kind: Optional[str] = None) -> Reply:
-        """A medical subject the documents do not cover: say so, naming it, and what the bot covers."""
-        lines = [texts.NO_INFORMATION_ON.format(subject=subject)]
-        if kind == "drug":
-            lines.append(texts.ASK_PHARMACIST)
+        """A medical subject the documents do not cover: say so, naming it, who can help, and what the bot covers."""
+        lines = [texts.NO_INFORMATION_ON.format(subject=subject), texts.ASK_PHARMACIST if kind == "drug" else texts.ASK_CLINICIAN]
         lines.append(self._what_i_cover())
         return Reply(text=_join(lines), buttons=self._example_buttons(), not_covered=subject)
 
     def no_information(self, subject: str, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
-        text = _join([texts.NO_INFORMATION_ON.format(subject=subject), self._what_i_cover()])
+        text = _join([texts.NO_INFORMATION_ON.format(subject=subject), texts.ASK_CLINICIAN, self._what_i_cover()])
         return Reply(text=text, buttons=self._example_buttons(), condition=condition, pain_type=pain_type, not_covered=subject)
 
     def no_information_on_topic(self, topic_spec: TopicSpec, subject: str, condition: Optional[str] = None) -> Reply:
-        if topic_spec.topic is Topic.CONDITION_INFO:
-            return self.no_information(subject, condition=condition)
+        documented = condition is None or any(c.name == condition for c in self.store.conditions_with_information())
+        if topic_spec.topic is Topic.CONDITION_INFO or not documented:
+            return self.no_information(subject, condition=condition)  # a condition no document speaks of
         text = _join([texts.NO_INFORMATION_TOPIC.format(topic=topic_spec.name, subject=subject), self._what_i_cover()])
         return Reply(text=text, buttons=self._example_buttons(), condition=condition)
 
@@ -496,6 +557,8 @@ class AnswerComposer:
             return None
         guess = next(iter(ranked_topics), None)
         cued = cue_topic(question.text)
+        # Only what this message itself names: an unclear message is never answered about the last subject.
+        question = replace(question, context_condition=None, context_pain=None, follow_up=False, last_topic=None)
         subject = self._subject(question, question.text, cued or guess)
         if subject.not_covered is not None:
             return self.not_covered(subject.not_covered, subject.not_covered_kind)
@@ -615,6 +678,18 @@ def _feedback_buttons() -> Tuple[Button, ...]:
             Button(texts.FEEDBACK_NOT_HELPFUL, FEEDBACK_INTENT, (("helpful", "no"),)))
 
 
+def aspect_in(text: str) -> Optional[Aspect]:
+    """The aspect a message's questions (not its story) ask about, if any."""
+    parts = [p.text for p in question_parts(text)] or [text]
+    lowered = " ".join(" ".join(parts).lower().split()) + " "
+    return next((a for a in ASPECTS if _aspect_pattern(a).search(lowered)), None)
+
+
+@lru_cache(maxsize=None)
+def _aspect_pattern(aspect: Aspect) -> "re.Pattern[str]":
+    return re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in aspect.cues) + ")")
+
+
 def _refusal(kind: str) -> str:
     return {
         "diagnosis_request": texts.CANNOT_DIAGNOSE,
@@ -627,6 +702,12 @@ def _topic_for(subject: _Subject) -> Topic:
     """A message that names its subject but asks nothing we can read ("lupus?"): what it is, or
     which conditions cause the pain it names."""
     return Topic.CONDITIONS_FOR_PAIN if subject.pain and not subject.condition else Topic.CONDITION_INFO
+
+
+def _named_in_questions(text: str, condition: ConditionRef, words: Sequence[str]) -> bool:
+    """Whether the message's questions themselves (not its story) name the condition."""
+    parts = question_parts(text)
+    return any(_mentions(p.text, condition, words) for p in parts) if parts else True
 
 
 def _mentions(text: str, condition: ConditionRef, words: Sequence[str]) -> bool:
@@ -667,7 +748,7 @@ def _quote_lines(quotes: Sequence[_Quote]) -> str:
             lines.append((quote.names, [quote]))
     rendered = []
     for names, group in lines:
-        all_names = list(dict.fromkeys(n for q in group for n in q.names))
+        all_names = list(dict.fromkeys(n for q in group for n in q.names)) or _label(group[0].evidence)
         if len(group) == 1:
             text = _quoted_text(group[0].evidence)
         else:
@@ -685,6 +766,14 @@ def _quoted_text(evidence: Evidence) -> str:
     if evidence.kind == "list_item" and evidence.lead_in:
         return f"{evidence.lead_in} {_item_text(evidence.text)}"
     return evidence.text
+
+
+def _label(evidence: Evidence) -> List[str]:
+    """A list item under a short heading keeps it as its label ("Nerve pain: “Burning, tingling”")."""
+    heading = evidence.heading or ""
+    if evidence.kind == "list_item" and not evidence.lead_in and heading and len(heading.split()) <= 4:
+        return [heading]
+    return []
 
 
 def _item_text(text: str) -> str:

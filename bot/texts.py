@@ -8,10 +8,12 @@ social replies (hello, goodbye, thanks, "are you a bot") are Rasa responses in d
 # -- framing of answers (the facts themselves are quoted passages) --------------------------------
 # Replies are in the common subset of Markdown that reads as plain text: paragraphs split by a blank
 # line, "- " lists. The topic registry (bot/topics.py) holds each topic's own wording.
+CONDITION_FOR_PAIN = "Our documents name one autoimmune condition that can cause {pain}: {names}."
 CONDITIONS_FOR_PAIN = "Our documents name {count} autoimmune conditions that can cause {pain}: {names}."
 CAUSES_PAIN_YES = "Yes: our documents link {condition} to {pain}."
 CAUSES_PAIN_NOT_STATED = "Our documents don't say that {condition} causes {pain}."
 CAUSES_PAIN_OTHER_PAINS = "They do link {condition} to {pains}."
+PAIN_TYPE_OF_CONDITION = "Our documents link {condition} to one kind of pain: {pains}."
 PAIN_TYPES_OF_CONDITION = "Our documents link {condition} to {count} kinds of pain: {pains}."
 PAIN_TYPES_GENERAL = "Our documents describe these kinds of pain in autoimmune conditions: {pains}."
 PAIN_TYPE_CONDITIONS = "{pain}: for example {conditions}"
@@ -31,6 +33,10 @@ NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "ei
 NO_INFORMATION_ON = "I don't have information on {subject} in our clinic's documents."
 NO_INFORMATION_TOPIC = "I don't have information on {topic} for {subject} in our clinic's documents."
 NO_SPECIFIC_INFORMATION = "Our documents don't say anything about {topic} for {subject} specifically."
+ASPECT_INTRO = "Here is what our documents say about {aspect} in {subject}:"
+NO_ASPECT = "Our documents don't say anything about {aspect} for {subject}."
+GENERAL_OFFER = "They do describe this for autoimmune conditions in general, if that helps."
+ASK_CLINICIAN = "Your doctor, or our clinic, can help with questions about it."
 ASK_PHARMACIST = "For questions about a medicine, your pharmacist or doctor is the best person to ask."
 WHAT_I_COVER = "I can tell you about {pains}, and about conditions such as {conditions}."
 ASK_WHICH_PAIN = "Which kind of pain would you like to know about?"

@@ -87,6 +87,25 @@ TOPICS: Tuple[TopicSpec, ...] = (
               cues=("see a doctor", "see my doctor", "see the doctor", "see a specialist", "see a rheumatologist", "should i go", "should i see", "when to see", "need to see", "seek", "appointment", "urgent care", "emergency room")),
 )
 
+@dataclass(frozen=True)
+class Aspect:
+    """A side of a question no topic answers ("is lupus hereditary?"): answered only from passages
+    that speak of it, else declined by name, never with another topic's facts."""
+
+    name: str  # how the reply names it: "Our documents don't say anything about genetics for lupus."
+    cues: Tuple[str, ...]  # matched at word starts on lower-case text, in the question and in passages
+
+
+ASPECTS: Tuple[Aspect, ...] = (
+    Aspect("genetics and inheritance", ("genetic", "gene ", "genes", "hereditary", "inherit", "runs in the family", "runs in families")),
+    Aspect("prevention", ("prevent", "prevention")),
+    Aspect("side effects", ("side effect", "side-effect", "adverse effect")),
+    Aspect("the outlook", ("life expectancy", "prognosis", "outlook", "fatal")),
+    Aspect("contagion", ("contagious", "infectious", "catching")),
+    Aspect("diet", ("diet", "foods", "food ", "nutrition")),
+    Aspect("pregnancy", ("pregnan",)),
+)
+
 #: Requests the bot declines kindly (data/safety/restricted_requests.yml): intent -> kind.
 RESTRICTED_INTENTS: Dict[str, str] = {
     "request_diagnosis": "diagnosis_request",
@@ -98,6 +117,8 @@ SAFETY_INTENTS: Dict[str, str] = {"emergency": "emergency", **{kind: intent for 
 #: Intents the composer's buttons lead to besides the topics.
 HUMAN_INTENT = "request_human"
 FEEDBACK_INTENT = "feedback"
+#: The vocabulary's name for autoimmune disease in general (the umbrella condition).
+GENERAL_CONDITION = "autoimmune disease"
 FORGET_INTENT = "forget"
 CAPABILITIES_INTENT = "ask_capabilities"
 OUT_OF_SCOPE_INTENT = "out_of_scope"

@@ -279,8 +279,14 @@ def test_forgetting_is_certain_only_on_a_clear_request(composer):
     messages, events = run(actions.ActionForgetConversation, composer, sure)
     assert "deleted this conversation" in messages[0]["text"]
     assert slots_of(events) == {"delete_conversation": True}
-    unsure = tracker("Need all the news on lupus sent to me by post so i can read whether what i feel is lupus thank you", "forget")
+    unsure = tracker("Need all the news on lupus sent to me by post so i can read whether what i feel is lupus thank you", "forget",
+                     {"condition": "lupus"})
     messages, events = run(actions.ActionForgetConversation, composer, unsure)
+    assert "systemic lupus erythematosus" in messages[0]["text"]  # answered, and nothing deleted
+    assert "/forget" in [b["payload"] for b in messages[0]["buttons"]]
+    assert "delete_conversation" not in slots_of(events)
+    vague = tracker("well you know all of that stuff from before, all of it, could you make it go away somehow please", "forget")
+    messages, events = run(actions.ActionForgetConversation, composer, vague)
     assert messages[0]["text"].startswith("Do you want me to delete this conversation?")
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/forget", "/ask_capabilities"]
     assert events == []
@@ -302,3 +308,19 @@ def test_an_uncovered_subject_is_declined_by_name_whatever_the_classifier_said(c
                            (actions.ActionDefaultAskAffirmation, "nlu_fallback")):
         messages, events = run(action, composer, tracker("how do you catch hepatitis", intent))
         assert messages[0]["text"].startswith("I don't have information on hepatitis"), action
+
+
+def test_a_lower_case_english_word_is_not_an_abbreviation(composer):
+    message = tracker("it feels as if something stings behind my knee, what doctor should I see", "ask_when_to_see_doctor")
+    message.latest_message["entities"] = [{"entity": "condition", "value": "ankylosing spondylitis", "start": 9, "end": 11}]
+    messages, _ = run(actions.ActionAnswer, composer, message)
+    assert "ankylosing spondylitis" not in messages[0]["text"]
+
+
+def test_a_restricted_intent_the_screen_does_not_confirm_is_answered_instead(composer):
+    ranking = [{"name": "request_dose", "confidence": 0.55}, {"name": "ask_treatment", "confidence": 0.3}]
+    message = tracker("my feet have been asleep for weeks and now it goes up to my knees, what treatment helps nerve pain",
+                      "request_dose", {"pain_type": "nerve"}, ranking=ranking)
+    message.latest_message["intent"]["confidence"] = 0.55
+    messages, _ = run(actions.ActionRestrictedRequest, composer, message)
+    assert not messages[0]["text"].startswith("I can't advise on doses")
