@@ -8,7 +8,7 @@ import sys
 from typing import Any, Callable
 
 for _module in ("tensorflow", "jax"):
-    sys.modules.setdefault(_module, None)  # type: ignore[assignment]
+    sys.modules.setdefault(_module, None)  # type: ignore[arg-type]
 
 from rasa_sdk.__main__ import main  # noqa: E402
 

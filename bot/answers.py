@@ -403,14 +403,14 @@ class AnswerComposer:
                     pain=_display(pain.name), conditions=_and([r.condition.name for r in results])))
                 draft.cited.extend(r.evidence[0] for r in results)
             return self._finish(draft)
-        results = self.store.pains_for_condition(condition)
-        if not results:
+        links = self.store.pains_for_condition(condition)
+        if not links:
             return self.no_information(condition.name, condition=condition.name)
-        names = [r.pain_type.name for r in results]
+        names = [link.pain_type.name for link in links]
         template = texts.PAIN_TYPES_OF_CONDITION if len(names) > 1 else texts.PAIN_TYPE_OF_CONDITION
         draft = _Draft([template.format(condition=condition.name, count=_count(len(names)), pains=_and(names))])
-        for result in results:
-            draft.quote(result.evidence[0], name=_display(result.pain_type.name))
+        for link in links:
+            draft.quote(link.evidence[0], name=_display(link.pain_type.name))
         return self._finish(draft, condition=condition.name)
 
     def _facts(self, topic: Topic, condition: Optional[ConditionRef], pain: Optional[PainTypeRef]) -> Reply:

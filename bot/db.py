@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from functools import lru_cache
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -28,7 +28,7 @@ def engine_for(url: Optional[str] = None) -> Engine:
     A server database (PostgreSQL, ...) must answer within ``DATABASE_CONNECT_TIMEOUT`` seconds
     (default 10), else DatabaseUnreachable says which one, without the password."""
     url = url or settings.database_url()
-    kwargs = {"future": True, "pool_pre_ping": True}
+    kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
     if url.startswith("postgres"):
         kwargs["connect_args"] = {"connect_timeout": 5}
     if url.startswith("sqlite"):

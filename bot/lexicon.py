@@ -204,7 +204,7 @@ class MedicalLexicon:
             texts = [text for (cs, text) in pending if cs == case_sensitive]
             for batch in _batches(texts, 4000):
                 docs = []
-                for text, doc in zip(batch, self.nlp.tokenizer.pipe(batch)):
+                for text, doc in zip(batch, self.nlp.tokenizer.pipe(batch)):  # type: ignore[union-attr]  # spaCy types the tokenizer as a plain callable
                     key = (case_sensitive, tuple(t.text if case_sensitive else t.lower_ for t in doc))
                     if key not in self._by_tokens:
                         docs.append(doc)

@@ -41,7 +41,7 @@ def _validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
 def patch_action_response_validation() -> None:
     from rasa.core.actions.action import RemoteAction
 
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    RemoteAction._validate_action_result = _validate_action_result
 
 
 _PATCHES = (patch_action_response_validation,)

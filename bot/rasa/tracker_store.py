@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Text
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, validate_port
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
 

@@ -9,7 +9,6 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 from rasa_sdk import Tracker
-
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions

@@ -6,6 +6,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.rasa.nlu_safety import SafetyIntentOverride, is_payload
 
+
 def classified(text: str, intent: str = "ask_conditions_for_pain", confidence: float = 0.97) -> Message:
     message = Message(data={"text": text})
     message.set("intent", {"name": intent, "confidence": confidence}, add_to_output=True)
