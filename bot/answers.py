@@ -48,6 +48,10 @@ SPECIFIC_GROUPS = ("autoimmune", "immune-mediated")  # general autoimmune facts 
 SUBJECT_KINDS = ("condition", "drug", "procedure", "symptom")
 #: Topics a named pain answers on its own ("I have scoliosis; what causes hip pain?").
 PAIN_TOPICS = (Topic.CONDITIONS_FOR_PAIN, Topic.PAIN_TYPES)
+#: Topics on which what the documents say of autoimmune conditions in general holds for each of them
+#: (stress, when to see a doctor, why diagnosis is hard); treatment, diagnosis, symptoms and mechanism
+#: are a condition's own, so for a condition they don't cover, the general facts are offered, not quoted.
+GENERAL_ADVICE_TOPICS = (Topic.STRESS, Topic.WHEN_TO_SEE_DOCTOR, Topic.DIAGNOSIS_DIFFICULTY)
 #: Topics for which the pain a condition causes is the documents' answer when they say nothing more specific.
 LINK_FALLBACK_TOPICS = (Topic.SYMPTOMS, Topic.CONDITION_INFO, Topic.MECHANISM)
 #: Words by which a document gives a condition weight ("one of the primary causes"): named first.
@@ -289,10 +293,16 @@ class AnswerComposer:
         if condition is None and outside and not pain_answers:
             first = (named or outside)[0]
             return _Subject(not_covered=_display_subject(first), not_covered_kind=first.kind)
-        drugs = [s for s in outside if s.kind == "drug"]
-        if drugs and condition is not None and topic not in PAIN_TOPICS and not _named_in_questions(text, condition, question.conditions):
-            # "I have lupus. My doctor wants to give me plaquenil. Should I be concerned?" asks about the medicine.
-            return _Subject(not_covered=_display_subject(drugs[0]), not_covered_kind="drug")
+        if condition is not None and topic not in PAIN_TOPICS and questions and not self._named_in(questions, condition, question.conditions):
+            # The story names a covered condition but the question asks about something else: the
+            # subject its own words name ("... lupus ... still gets leg cramps. What can she do for the
+            # cramps?"), else a medicine the story names ("... wants to give me plaquenil. Should I be
+            # concerned?").
+            asked = sorted(in_question, key=lambda s: s.kind == "symptom")
+            drugs = [s for s in outside if s.kind == "drug"]
+            if asked or (drugs and not any(s.start < p.end and s.end > p.start for s in subjects for p in questions)):
+                first = (asked or drugs)[0]
+                return _Subject(not_covered=_display_subject(first), not_covered_kind=first.kind)
         unknown = [w for w in question.conditions if self.store.resolve_condition(w) is None]
         if condition is None and pain is None and unknown:
             return _Subject(not_covered=unknown[0], not_covered_kind="condition")
@@ -317,6 +327,15 @@ class AnswerComposer:
         if condition is not None:
             return self._documented_condition(condition)
         return self.store.resolve_pain_type(subject.text) is not None
+
+    def _named_in(self, parts: Sequence[QuestionPart], condition: ConditionRef, words: Sequence[str]) -> bool:
+        """Whether these questions themselves (not the story) name the condition, by any of its names."""
+        for part in parts:
+            if _mentions(part.text, condition, words) or self.store.resolve_condition(part.text) == condition:
+                return True
+            if any(t.condition == condition.key for t in self.store.terms_in(part.text)):
+                return True
+        return False
 
     def _umbrella(self, words: str) -> bool:
         condition = self.store.resolve_condition(words)
@@ -426,9 +445,10 @@ class AnswerComposer:
         # do not say what lupus is, and they say nothing about gout or osteoporosis.
         wants_general = condition is None or (condition.group in SPECIFIC_GROUPS and topic is not Topic.CONDITION_INFO)
         general = self.store.facts(kind, general=True) if wants_general else []
-        if condition is not None or pain is not None:
+        if (condition is not None or pain is not None) and topic is not Topic.WHEN_TO_SEE_DOCTOR:
             # For a named subject, only what is said of autoimmune conditions as such, not of one pain
-            # ("Managing bone pain ..." is no answer about lupus or nerve pain).
+            # ("Managing bone pain ..." is no answer about lupus or nerve pain); when to see a doctor
+            # is the same advice whatever the pain.
             general = [f for f in general if f.pain_type is None]
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
@@ -452,7 +472,7 @@ class AnswerComposer:
                 for evidence in _reading_order(general_quotes):
                     draft.quote(evidence, general=True)
             return self._finish(draft, condition=condition_name, pain_type=pain_key)
-        if general_quotes and (condition is None or condition.group in SPECIFIC_GROUPS):
+        if general_quotes and (condition is None or condition.group in SPECIFIC_GROUPS) and topic in GENERAL_ADVICE_TOPICS:
             # An autoimmune condition (or a pain) they say nothing specific of: say so plainly, then
             # what they say of autoimmune conditions in general.
             draft = _Draft([texts.NO_SPECIFIC_INFORMATION.format(topic=topic_spec.name, subject=subject)])
@@ -702,12 +722,6 @@ def _topic_for(subject: _Subject) -> Topic:
     """A message that names its subject but asks nothing we can read ("lupus?"): what it is, or
     which conditions cause the pain it names."""
     return Topic.CONDITIONS_FOR_PAIN if subject.pain and not subject.condition else Topic.CONDITION_INFO
-
-
-def _named_in_questions(text: str, condition: ConditionRef, words: Sequence[str]) -> bool:
-    """Whether the message's questions themselves (not its story) name the condition."""
-    parts = question_parts(text)
-    return any(_mentions(p.text, condition, words) for p in parts) if parts else True
 
 
 def _mentions(text: str, condition: ConditionRef, words: Sequence[str]) -> bool:

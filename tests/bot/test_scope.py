@@ -71,7 +71,11 @@ def test_a_subject_the_documents_do_not_cover_is_declined_by_name(composer, row)
 def test_a_question_the_documents_cover_is_answered(composer, row):
     reply = ask(composer, row)
     assert not reply.text.startswith(DECLINE), reply.text
-    assert reply.medical and reply.text.endswith(composer.clinic.disclaimer)
+    if reply.medical:
+        assert reply.text.endswith(composer.clinic.disclaimer)
+    else:  # a covered condition they say nothing specific of: said plainly, the general answer offered
+        assert reply.text.startswith(texts.NO_SPECIFIC_INFORMATION.split("{", 1)[0]), reply.text
+        assert any(dict(b.entities).get("condition") == "autoimmune disease" for b in reply.buttons)
 
 
 def test_the_tables_are_big_enough():
