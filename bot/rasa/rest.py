@@ -103,8 +103,10 @@ class ValidatedRestInput(RestInput):
                 return response.json({"error": "a valid token is required (Authorization: Bearer ...)"}, status=401,
                                      headers={"WWW-Authenticate": "Bearer"})
             sender = await self._extract_sender(request)
-            sender_id = namespaced(PREFIX, sender)
             text = self._extract_message(request)
+            if sender is None or text is None:  # the extractors raise first; Rasa's signature allows None
+                return response.json({"error": "sender and message are required"}, status=400)
+            sender_id = namespaced(PREFIX, sender)
             metadata = self.get_metadata(request)
             refused = refusal(text, sender_id, self.limiter)
             if refused:

@@ -130,6 +130,7 @@ class TelegramInputWithServer(TelegramInput):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TelegramInputWithServer":
         if not credentials:
             cls.raise_missing_credentials_exception()
+        assert credentials is not None  # the call above raises
         return cls(credentials.get("access_token"), credentials.get("verify"), credentials.get("webhook_url"),
                    api_url=credentials.get("api_url"), secret_token=credentials.get("secret_token"))
 
