@@ -1,7 +1,7 @@
 # Scale-out: PostgreSQL tracker + condition store, Redis lock store, two Rasa servers and two action
 # servers behind nginx, all on loopback (README, "Scaling out"). Settings: scripts/scale-env.sh.
 # (Included before the main Makefile defines MODEL, hence the spelled-out model path.)
-.PHONY: scale-prereqs scale-up scale-down scale-clean test-scale
+.PHONY: scale-prereqs scale-up scale-down scale-clean test-scale test-security
 
 scale-prereqs:  ## Install PostgreSQL, Redis and nginx from Debian when missing
 	@scripts/scale-prereqs.sh
@@ -19,3 +19,6 @@ test-scale: $(STAMP) $(MODEL_DIR)/clinic-assistant.tar.gz scale-prereqs  ## Only
 	$(PY) -m pytest -q tests/scale
 
 test-prereqs:: scale-prereqs
+
+test-security: $(STAMP) $(STORE_STAMP) $(MODEL_DIR)/clinic-assistant.tar.gz test-prereqs  ## Only the security tests (real servers as make run starts them, and a scaled layout)
+	$(PY) -m pytest -q tests/security
