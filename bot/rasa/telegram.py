@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 TELEGRAM_MAX_TEXT = 4096  # characters, counted in UTF-16 code units
 TELEGRAM_MAX_CALLBACK_DATA = 64  # bytes
 # Telegram's standard commands: every chat begins with /start (the bot then says hello and what it is for).
-TELEGRAM_COMMANDS = {"/start": "/greet", "/help": "/ask_capabilities"}
+TELEGRAM_COMMANDS = {"/start": "/get_started", "/help": "/ask_capabilities"}  # /start: the welcome alone
 PREFIX = "tg"
 # What Telegram accepts as a webhook's secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
