@@ -384,10 +384,12 @@ NOT_COVERED = [
 ]
 OUT_OF_SCOPE = ["what's the weather like tomorrow", "can you recommend a good pizza place", "who won the football last night"]
 # Without a condition or a pain in them (the composer answers those at once, unsure or not).
+# Their readings are topics the documents answer for every condition (a condition's own topics, such
+# as treatment, may be honestly declined for the condition the conversation is about).
 UNSURE = [
-    ("is that normal for me??", [("ask_symptoms", 0.4), ("ask_mechanism", 0.3)], {}),
-    ("what about the other thing", [("ask_treatment", 0.41), ("ask_stress", 0.33)], {}),
-    ("so it comes and goes, why", [("ask_mechanism", 0.38), ("ask_symptoms", 0.3)], {}),
+    ("is that normal for me??", [("ask_when_to_see_doctor", 0.4), ("ask_diagnosis_difficulty", 0.3)], {}),
+    ("what about the other thing", [("ask_stress", 0.41), ("ask_when_to_see_doctor", 0.33)], {}),
+    ("so it comes and goes, why", [("ask_diagnosis_difficulty", 0.38), ("ask_stress", 0.3)], {}),
 ]
 NOT_UNDERSTOOD = [("blorp snark wibble", "ask_symptoms"), ("??? !!", "greet")]
 RESTRICTED = [("how many mg of prednisone should i take", "request_dose", {}, True),
