@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.support.servers import PROJECT_ROOT, VENV_PYTHON
+from tests.support.servers import PROJECT_ROOT, REST_PREFIX, VENV_PYTHON
 
 pytestmark = pytest.mark.e2e  # real servers
 
@@ -20,7 +20,7 @@ def test_a_restart_keeps_the_conversation_and_its_slots(embedded):
 
     first = " ".join(r.get("text", "") for r in embedded.say(sender, "What is rheumatoid arthritis?")).lower()
     assert "rheumatoid arthritis" in first
-    assert embedded.slots(sender)["condition"] == "rheumatoid arthritis"
+    assert embedded.slots(REST_PREFIX + sender)["condition"] == "rheumatoid arthritis"
 
     embedded.stop()
     assert embedded.listening() == []
@@ -31,6 +31,6 @@ def test_a_restart_keeps_the_conversation_and_its_slots(embedded):
     follow_up = " ".join(r.get("text", "") for r in embedded.say(sender, "Can it cause hip pain?")).lower()
     assert "rheumatoid arthritis" in follow_up and "hip" in follow_up
 
-    events = embedded.events(sender)
+    events = embedded.events(REST_PREFIX + sender)
     assert [e["text"] for e in events if e["event"] == "user"] == ["What is rheumatoid arthritis?", "Can it cause hip pain?"]
     print(f"\nembedded: start {first_start:.1f} s, restart {second_start:.1f} s, {len(events)} events in SQLite")

@@ -29,6 +29,8 @@ CONVERSATION = [
     "When should I see a doctor?",
     "thanks",
 ]
+# The disclaimer ends every medical answer, whose paragraphs arrive as messages of their own.
+END_OF_ANSWER = "not a diagnosis or medical advice"
 LOAD_SENDERS = int(os.environ.get("SCALE_LOAD_SENDERS", "50"))
 LOAD_SECONDS = float(os.environ.get("SCALE_LOAD_SECONDS", "60"))
 THINK_S = (1.5, 2.5)  # a pause between a reply and the next message, like a (fast) person; within
@@ -108,10 +110,10 @@ def test_socketio_polling_through_nginx_keeps_the_session(scaled):
         async def _bot_uttered(data):
             await replies.put(data.get("text") or "")
 
-        async def turn(text: str, expect: str) -> List[str]:
+        async def turn(text: str) -> List[str]:
             await client.emit("user_uttered", {"message": text, "session_id": session["id"]})
             got: List[str] = []
-            while not any(expect in t.lower() for t in got):
+            while not any(END_OF_ANSWER in t for t in got):
                 got.append(await asyncio.wait_for(replies.get(), timeout=90))
             return got
 
@@ -121,11 +123,12 @@ def test_socketio_polling_through_nginx_keeps_the_session(scaled):
         try:
             await client.emit("session_request", {"session_id": None})  # a new session: the server issues its id
             await asyncio.wait_for(confirmed.wait(), timeout=30)
-            return [await turn("What is rheumatoid arthritis?", "rheumatoid arthritis"), await turn("Can it cause hip pain?", "hip")]
+            return [await turn("What is rheumatoid arthritis?"), await turn("Can it cause hip pain?")]
         finally:
             await client.disconnect()
 
     first, second = asyncio.run(converse())
+    assert "rheumatoid arthritis" in " ".join(first).lower()
     assert about_ra_and_hip(second), second
     assert stored_user_turns(scaled, SOCKETIO_PREFIX + session["id"]) == ["What is rheumatoid arthritis?", "Can it cause hip pain?"]
 
@@ -157,10 +160,10 @@ def test_socketio_websocket_through_nginx_keeps_the_session(scaled):
             name, session["id"] = (await receive_event())[:2]
             assert name == "session_confirm"
             turns = []
-            for text, expect in [("What is rheumatoid arthritis?", "rheumatoid arthritis"), ("Can it cause hip pain?", "hip")]:
+            for text in ["What is rheumatoid arthritis?", "Can it cause hip pain?"]:
                 await ws.send_str("42" + json.dumps(["user_uttered", {"message": text, "session_id": session["id"]}]))
                 got: List[str] = []
-                while not any(expect in t.lower() for t in got):
+                while not any(END_OF_ANSWER in t for t in got):
                     name, data = (await receive_event())[:2]
                     if name == "bot_uttered":
                         got.append(data.get("text") or "")
@@ -168,6 +171,7 @@ def test_socketio_websocket_through_nginx_keeps_the_session(scaled):
             return turns
 
     first, second = asyncio.run(converse())
+    assert "rheumatoid arthritis" in " ".join(first).lower()
     assert about_ra_and_hip(second), second
     assert stored_user_turns(scaled, SOCKETIO_PREFIX + session["id"]) == ["What is rheumatoid arthritis?", "Can it cause hip pain?"]
 

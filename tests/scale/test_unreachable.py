@@ -22,7 +22,7 @@ def test_rasa_stops_with_a_clear_error_when_the_tracker_database_is_unreachable(
         TRACKER_DB_HOST="127.0.0.1", TRACKER_DB_PORT=str(closed_port), TRACKER_DB_NAME="clinic_tracker",
         TRACKER_DB_USER="clinic", TRACKER_DB_PASSWORD="s3cret-pw", TRACKER_DB_CONNECT_TIMEOUT="5",
         LOCK_STORE_HOST="127.0.0.1", LOCK_STORE_PORT=str(closed_port), LOCK_STORE_DB="1", LOCK_STORE_PASSWORD="x",
-        ACTION_ENDPOINT_URL="http://127.0.0.1:9/webhook",
+        ACTION_ENDPOINT_URL="http://127.0.0.1:9/webhook", REST_CHANNEL_TOKEN="test-token",
     )
     started = time.monotonic()
     result = subprocess.run(
