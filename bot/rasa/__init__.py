@@ -2,7 +2,8 @@
 
 * ``nlu_safety``    the NLU component that runs the safety screen (config.yml)
 * ``tracker_store`` the SQL tracker store that forgets (endpoints.yml)
-* ``rest``, ``socketio``, ``telegram``  the channels (credentials.yml)
+* ``rest``, ``socketio``, ``telegram``  the channels (credentials.yml), and ``guard``, the checks they
+  share (per-channel sender ids, the length cap, the per-sender rate limit, openings)
 * ``patches``       fixes to Rasa itself, applied once by ``python -m bot.rasa`` (the Rasa entry point)
 
 The rest of bot/ knows nothing of Rasa.
