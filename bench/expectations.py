@@ -83,9 +83,21 @@ PAIN_WORDS: Dict[str, List[str]] = {
     "spine": ["spin", "back", "vertebra", "neck"],
 }
 SPECIFIC_GROUPS = ("autoimmune", "immune-mediated")
+# A condition's own topics: what the documents say of autoimmune conditions in general does not answer
+# them for one condition. Where the documents say nothing of that topic for that condition, an honest
+# "our documents don't say anything about <topic> for <condition> specifically" is right too (the bot
+# offers the general facts instead of quoting them, bot/answers.py). Which (topic, condition) pairs the
+# documents do describe, read off data/documents/ (treatment and diagnosis: none, only in general):
+OWN_TOPICS = ("treatment", "diagnosis", "symptoms", "mechanism")
+DOCUMENTED_OWN_TOPICS: Dict[str, Tuple[str, ...]] = {
+    "symptoms": ("rheumatoid arthritis", "systemic lupus erythematosus", "ankylosing spondylitis", "psoriatic arthritis",
+                 "juvenile idiopathic arthritis", "fibromyalgia", "myositis", "multiple sclerosis"),
+    "mechanism": ("rheumatoid arthritis", "systemic lupus erythematosus", "ankylosing spondylitis", "psoriatic arthritis"),
+}
 
 # -- the assistant's own sentences (bot/texts.py, domain.yml, config/clinic.yml) -----------------
 NO_INFO_MARKERS = ["don't have information", "don't say that", "outside what i can help", "didn't understand"]
+NO_SPECIFIC_MARKER = "don't say anything about"  # "... about {topic} for {condition} specifically"
 RESTRICTED_MARKERS = ["can't tell whether you have", "can't advise on doses", "don't start, stop or change a medicine"]
 #: An in-scope question is not answered when the reply says one of these (a decline, a "did you mean").
 ANSWER_REFUSED_MARKERS = ["don't have information", "outside what i can help", "didn't understand", "did you mean"]
@@ -116,6 +128,7 @@ class Expectation:
     kind: str  # facts | no_info | decline | restricted | reply | answered | declined
     groups: Tuple[Tuple[Tuple[str, ...], int], ...] = ()  # facts: (phrases, at least n of them) per group
     markers: Tuple[str, ...] = ()  # reply
+    or_markers: Tuple[str, ...] = ()  # facts: also right when the reply says one of these (an honest gap)
 
     def to_json(self) -> dict:
         out: dict = {"kind": self.kind}
@@ -123,12 +136,14 @@ class Expectation:
             out["groups"] = [{"any": list(p), "min": n} for p, n in self.groups]
         if self.markers:
             out["markers"] = list(self.markers)
+        if self.or_markers:
+            out["or_markers"] = list(self.or_markers)
         return out
 
     @classmethod
     def from_json(cls, data: dict) -> "Expectation":
         groups = tuple((tuple(g["any"]), int(g.get("min", 1))) for g in data.get("groups", []))
-        return cls(data["kind"], groups, tuple(data.get("markers", ())))
+        return cls(data["kind"], groups, tuple(data.get("markers", ())), tuple(data.get("or_markers", ())))
 
 
 def facts(*groups: Tuple[Sequence[str], int]) -> Expectation:
@@ -179,7 +194,17 @@ def expectation_for(intent: str, condition: Optional[str], group: Optional[str],
         return facts((WHAT_IS[condition], 1)) if condition in WHAT_IS else NO_INFO
     if condition is None and pain is not None and pain not in COVERED_PAINS:
         return NO_INFO  # knee, ankle, jaw...: no document covers them
-    return facts((TOPIC_FACTS[topic], 1))
+    return with_honest_gap(facts((TOPIC_FACTS[topic], 1)), intent, condition, group)
+
+
+def with_honest_gap(expectation: Expectation, intent: str, condition: Optional[str], group: Optional[str]) -> Expectation:
+    """A facts expectation for a condition's own topic that the documents do not describe for that
+    condition also accepts the honest "our documents don't say anything about ... specifically"."""
+    topic = FACT_INTENTS.get(intent)
+    if (expectation.kind != "facts" or condition is None or group not in SPECIFIC_GROUPS or topic not in OWN_TOPICS
+            or condition in DOCUMENTED_OWN_TOPICS.get(topic, ())):
+        return expectation
+    return Expectation("facts", expectation.groups, expectation.markers, (NO_SPECIFIC_MARKER,))
 
 
 # -- checking ------------------------------------------------------------------------------------
@@ -239,7 +264,7 @@ def _markers(expectation: Expectation) -> List[str]:
 def bot_correct(expectation: Expectation, reply: str) -> bool:
     text = _norm(reply)
     if expectation.kind == "facts":
-        return facts_hold(expectation, quoted_lines(reply))
+        return facts_hold(expectation, quoted_lines(reply)) or any(_norm(m) in text for m in expectation.or_markers)
     if expectation.kind == "answered":
         return bool(quoted_spans(reply)) and not any(m in text for m in ANSWER_REFUSED_MARKERS)
     if expectation.kind == "declined":
@@ -274,19 +299,9 @@ def satisfied_from(expectation: Expectation, reply: str, start: int = 0) -> Opti
     """Where in ``reply``, at or after ``start``, the expectation is first met (the position of the
     first thing that meets it); None when it is not met there. Facts count only inside quoted spans."""
     if expectation.kind == "facts":
-        spans = [(s, e) for s, e in quoted_spans(reply) if e > start]
-        if not spans:
-            return None
-        firsts = []
-        for phrases, n in expectation.groups:
-            # the first quoted occurrence (at or after start) of each phrase of the group
-            seen = [next((p for p in _positions(reply, phrase) if p >= start and any(s <= p < e for s, e in spans)), None)
-                    for phrase in set(phrases)]
-            seen = [p for p in seen if p is not None]
-            if len(seen) < max(n, 1):
-                return None
-            firsts.append(min(seen))
-        return min(firsts) if firsts else None
+        gap = [p for p in (_norm(reply).find(_norm(m), start) for m in expectation.or_markers) if p >= 0]
+        found_at = _facts_from(expectation, reply, start)
+        return found_at if found_at is not None else (min(gap) if gap else None)
     text = _norm(reply)
     found = [text.find(m, start) for m in _markers(expectation)]
     found = [f for f in found if f >= 0]
@@ -296,6 +311,22 @@ def satisfied_from(expectation: Expectation, reply: str, start: int = 0) -> Opti
         return None if any(m in text[start:] for m in ANSWER_REFUSED_MARKERS) else next(
             (s for s, e in quoted_spans(reply) if s >= start), None)
     return min(found) if found else None
+
+
+def _facts_from(expectation: Expectation, reply: str, start: int) -> Optional[int]:
+    spans = [(s, e) for s, e in quoted_spans(reply) if e > start]
+    if not spans:
+        return None
+    firsts = []
+    for phrases, n in expectation.groups:
+        # the first quoted occurrence (at or after start) of each phrase of the group
+        seen = [next((p for p in _positions(reply, phrase) if p >= start and any(s <= p < e for s, e in spans)), None)
+                for phrase in set(phrases)]
+        found = [p for p in seen if p is not None]
+        if len(found) < max(n, 1):
+            return None
+        firsts.append(min(found))
+    return min(firsts) if firsts else None
 
 
 def multi_correct(expectations: Sequence[Expectation], reply: str, emergency: bool = False) -> bool:

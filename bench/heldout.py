@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import yaml
 
-from bench.expectations import ANSWERED, DECLINED, MEDICAL_INTENTS, Expectation, expectation_for
+from bench.expectations import ANSWERED, DECLINED, MEDICAL_INTENTS, Expectation, expectation_for, with_honest_gap
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_NLU = ROOT / "tests" / "test_nlu.yml"
@@ -74,6 +74,7 @@ def test_nlu_questions(resolver: Resolver, path: Path = TEST_NLU) -> List[Questi
 
 def real_questions(path: Path = REAL_LABELS) -> List[Question]:
     """The labelled real questions (bench/real_questions_labels.jsonl); excluded ones are skipped."""
+    groups = condition_groups()
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -81,7 +82,9 @@ def real_questions(path: Path = REAL_LABELS) -> List[Question]:
         row = json.loads(line)
         if row.get("excluded"):
             continue
-        out.append(Question(row["question"], row["intent"], Expectation.from_json(row["expect"]), "real"))
+        condition = row.get("condition")
+        expect = with_honest_gap(Expectation.from_json(row["expect"]), row["intent"], condition, groups.get(condition) if condition else None)
+        out.append(Question(row["question"], row["intent"], expect, "real"))
     return out
 
 
@@ -114,9 +117,9 @@ def condition_groups(path: Path = VOCABULARY) -> Dict[str, str]:
 def _expectation(row: dict, groups: Dict[str, str]) -> Expectation:
     """The row's own ``expect`` if it has one (terms, subjects the documents do not cover), else the
     expectation of its labels; an unknown condition name is a labelling error and raises KeyError."""
-    if "expect" in row:
-        return Expectation.from_json(row["expect"])
     condition = row.get("condition")
+    if "expect" in row:
+        return with_honest_gap(Expectation.from_json(row["expect"]), row["intent"], condition, groups.get(condition) if condition else None)
     return expectation_for(row["intent"], condition, groups[condition] if condition else None, row.get("pain_type"))
 
 

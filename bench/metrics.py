@@ -288,7 +288,17 @@ HOTSPOTS = {
 }
 
 
-def summarize_profile(raw: Path, top: int = 60) -> Dict[str, object]:
+#: Where a Rasa server's start-up goes (launch to first answer).
+STARTUP_HOTSPOTS = {
+    "imports (all modules)": "_gcd_import (<frozen importlib._bootstrap>)",
+    "  of which bot.rasa's patches importing Rasa's action module": "apply_patches (bot/rasa/patches.py)",
+    "loading the model (every component)": "_load_model (rasa/core/processor.py)",
+    "  of which DIET: Keras runs a training step to build the model": "fit (keras/engine/training.py)",
+    "  of which logistic regression: importing skops.io (it scans every loaded module)": "<module> (skops/io/__init__.py)",
+}
+
+
+def summarize_profile(raw: Path, top: int = 60, hotspots: Optional[Dict[str, str]] = None) -> Dict[str, object]:
     """py-spy's raw (collapsed) stacks -> share of busy samples (the event loop's idle wait left out)
     spent in (inclusive) each function, and in the hot spots named above."""
     total = busy = 0
@@ -312,7 +322,7 @@ def summarize_profile(raw: Path, top: int = 60) -> Dict[str, object]:
         busy += count
         for name in set(frames):
             inclusive[name] += count
-        for label, pattern in HOTSPOTS.items():
+        for label, pattern in (hotspots or HOTSPOTS).items():
             if pattern.startswith("*") and any(pattern[1:] in f for f in frames):
                 inclusive[pattern] += count
         leaf[frames[-1]] += count
@@ -320,7 +330,7 @@ def summarize_profile(raw: Path, top: int = 60) -> Dict[str, object]:
     return {
         "samples": total,
         "busy_samples": busy,
-        "hotspots_pct": {label: share(inclusive.get(fn, 0)) for label, fn in HOTSPOTS.items()},
+        "hotspots_pct": {label: share(inclusive.get(fn, 0)) for label, fn in (hotspots or HOTSPOTS).items()},
         "inclusive_pct": [{"function": f, "pct": share(c)} for f, c in inclusive.most_common(top * 3)
                           if share(c) < 90 and not f.startswith("*")][:top],
         "self_pct": [{"function": f, "pct": share(c)} for f, c in leaf.most_common(top)],

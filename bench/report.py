@@ -303,10 +303,11 @@ def findings(results: dict) -> List[str]:
                f"ready {_num(o['ready_s'], ' s')}; Rasa server {_num(o['rss_mb_rasa'], ' MB', 0)}, action server {_num(o['rss_mb_actions'], ' MB', 0)}. "
                f"The medical lexicon costs {_num(s.get('lexicon_mean_ms'), ' ms', 2)} per message (p95 {_num(s.get('lexicon_p95_ms'), ' ms', 2)}) "
                f"and {_num(s.get('lexicon_rss_mb'), ' MB', 0)}; the safety screen {_num(s.get('safety_mean_ms'), ' ms', 2)} (CPU) per message.")
-    sp = results.get("startup_profile") or {}
-    top = [x for x in sp.get("inclusive_pct", []) if "fit" in x["function"] or "trace" in x["function"]][:1]
-    if top:
-        out.append(f"At start-up, {top[0]['pct']}% of the Rasa server's busy samples are in `{top[0]['function']}` (see the start-up profile).")
+    for name, sp in (results.get("startup_profile") or {}).items():
+        hot = {k.strip(): v for k, v in (sp.get("hotspots_pct") or {}).items() if v}
+        if hot:
+            out.append(f"Start-up of {name_of(name)} (py-spy, share of the Rasa server's busy samples): "
+                       + "; ".join(f"{label} {pct}%" for label, pct in hot.items()) + ".")
     out.append("")
     return out
 
@@ -604,12 +605,17 @@ def profile_sections(results: dict) -> List[str]:
                       "of busy time (below the request-handling frames):", ""]
             lines += [f"- {x['pct']}% `{x['function']}`" for x in [x for x in p["inclusive_pct"] if x["pct"] < 60][:14]]
             lines.append("")
-    sp = results.get("startup_profile")
-    if sp and "inclusive_pct" in sp:
-        lines += ["## Profile of the start-up (py-spy at 100 Hz, Rasa server, launch to first answer)", "",
+    for name, sp in (results.get("startup_profile") or {}).items():
+        if "inclusive_pct" not in sp:
+            continue
+        lines += [f"## Profile of the start-up: {name_of(name)} (py-spy at 100 Hz, Rasa server, launch to first answer)", "",
                   f"Ready while profiled: {_num(sp.get('ready_s_while_profiled'), ' s')}. Server log: "
-                  + "; ".join(f"`{x}`" for x in sp.get("log", [])), "",
-                  f"{sp['busy_samples']} busy samples; top functions by inclusive share (below the model-loading frames):", ""]
-        lines += [f"- {x['pct']}% `{x['function']}`" for x in [x for x in sp["inclusive_pct"] if x["pct"] < 78.5][:16]]
+                  + "; ".join(f"`{x}`" for x in sp.get("log", [])), ""]
+        if sp.get("hotspots_pct"):
+            lines += ["| where the start-up goes (inclusive share of busy samples) | |", "|---|---|"]
+            lines += [f"| {label} | {pct}% |" for label, pct in sp["hotspots_pct"].items()]
+            lines.append("")
+        lines += [f"{sp['busy_samples']} busy samples; top functions by inclusive share (below the server's own frames):", ""]
+        lines += [f"- {x['pct']}% `{x['function']}`" for x in [x for x in sp["inclusive_pct"] if x["pct"] < 60][:16]]
         lines.append("")
     return lines

@@ -11,7 +11,8 @@
    (tests/support/servers.py: scripts/serve.sh), time to first answer, every held-out question over
    REST (intent from /model/parse), latency with 1 and 20 users, memory; more cold starts for the
    ready time. py-spy profiles of our servers (per turn and start-up) when py-spy is installed.
-5. The report (bench/metrics.py, bench/report.py); `python -m bench report` redoes it from var/bench/raw.json.
+5. The report (bench/metrics.py, bench/report.py); `python -m bench report` redoes it from var/bench/raw.json, and
+   `python -m bench rescore` first checks the recorded replies again against the current expectations.
 
 Environment: BENCH_REPEATS (3), BENCH_TRAIN_REPEATS (1), BENCH_SIZES ("10,30,100,300,1000"), BENCH_PROFILE (1),
 BENCH_SYSTEMS (all; e.g. "ours,logreg"), BENCH_REUSE_TRAINING=1 (keep the models and training times of the
@@ -376,7 +377,7 @@ def profile_startup(model: Path, store_db: Path) -> Dict[str, object]:
 
     if not PY_SPY.exists():
         return {"skipped": "py-spy is not installed (make venv)"}
-    log_dir = WORK / "logs" / "startup-profile"
+    log_dir = WORK / "logs" / f"startup-profile-{model.name.split('.')[0]}"
     shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir(parents=True)
     raw = log_dir / "profile-rasa-startup.txt"
@@ -421,8 +422,8 @@ def profile_startup(model: Path, store_db: Path) -> Dict[str, object]:
     lines = running.log.read_text(errors="replace").splitlines() if running.log.exists() else []
     timeline = [line[11:19] + " " + line[28:].split(" - ", 1)[-1][:90] for line in lines
                 if line[:4].isdigit() and ("Loading model" in line or "up and running" in line or "Starting Rasa" in line)]
-    out = metrics.summarize_profile(raw) if raw.exists() else {"error": "py-spy wrote nothing"}
-    return {"ready_s_while_profiled": first, "log": timeline, **out}
+    out = metrics.summarize_profile(raw, hotspots=metrics.STARTUP_HOTSPOTS) if raw.exists() else {"error": "py-spy wrote nothing"}
+    return {"ready_s_while_profiled": first, "log": timeline, "model": _relative(model), **out}
 
 
 # -- main ------------------------------------------------------------------------------------------
@@ -432,9 +433,36 @@ def chosen_systems() -> Dict[str, Path]:
     return {name: path for name, path in every.items() if not wanted or name in wanted or name == "ours"}
 
 
+def rescore(raw: Dict[str, Any], store_db: Path) -> Dict[str, Any]:
+    """Check the recorded replies again against the current expectations (bench/expectations.py,
+    bench/heldout.py): for when what a correct reply holds was corrected after a run."""
+    singles = {(q.source, q.text): q for q in single_questions(store_db)}
+    several = {m.text: m for m in multi_questions()}
+    for system in raw["systems"].values():
+        for row in system["rows"]:
+            q = singles.get((row["source"], row["text"]))
+            if q is not None:
+                row.update(kind=q.expect.kind, correct=bot_correct(q.expect, row["reply"]))
+                if q.subject:
+                    row["names_subject"] = names_subject(row["reply"], q.subject)
+        for row in system.get("multi_rows", []):
+            m = several.get(row["text"])
+            if m is not None:
+                row["correct"] = multi_correct([p.expect for p in m.parts], row["reply"], emergency=m.emergency)
+    for row in raw["bm25"]["rows"]:
+        q = singles.get((row["source"], row["text"]))
+        if q is not None:
+            row.update(kind=q.expect.kind, correct=search_correct(q.expect, [p for p in row["reply"].split("\n") if p]))
+    return raw
+
+
 def main() -> int:
-    if sys.argv[1:] == ["report"]:
-        return write_report(json.loads((WORK / "raw.json").read_text(encoding="utf-8")))
+    if sys.argv[1:] in (["report"], ["rescore"]):
+        raw = json.loads((WORK / "raw.json").read_text(encoding="utf-8"))
+        if sys.argv[1] == "rescore":
+            raw = rescore(raw, WORK / "store" / "condition_store.db")
+            (WORK / "raw.json").write_text(json.dumps(raw), encoding="utf-8")
+        return write_report(raw)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     WORK.mkdir(parents=True, exist_ok=True)
@@ -468,7 +496,8 @@ def main() -> int:
         systems[name] = bench_system(name, Path(training[name]["model"]), store_db, questions, multi, profile_it=(name == "ours"))
     startup = None
     if os.environ.get("BENCH_PROFILE", "1") == "1":
-        startup = profile_startup(Path(training["ours"]["model"]), store_db)
+        startup = {name: profile_startup(Path(training[name]["model"]), store_db)
+                   for name in ("ours", pipelines.reference_name()) if name in training}
 
     raw = {"systems": systems, "bm25": bm25, "training": training, "store": store, "lexicon": lexicon, "safety": safety,
            "report_speed": report_speed, "startup_profile": startup, "reference": pipelines.reference_name(),
@@ -481,6 +510,13 @@ def main() -> int:
 def write_report(raw: dict) -> int:
     """bench.json / bench.md from the raw measurements."""
     systems = raw["systems"]
+    if raw.get("startup_profile") and "inclusive_pct" in raw["startup_profile"]:  # a run with one start-up profile
+        raw["startup_profile"] = {"ours": raw["startup_profile"]}
+    for name, profiled in (raw.get("startup_profile") or {}).items():
+        stacks = [WORK / "logs" / folder / "profile-rasa-startup.txt" for folder in (f"startup-profile-{name}", "startup-profile")]
+        found = next((path for path in stacks if path.exists()), None)
+        if found is not None and "inclusive_pct" in profiled:
+            profiled.update(metrics.summarize_profile(found, hotspots=metrics.STARTUP_HOTSPOTS))
     for role in ("rasa", "actions"):  # re-read py-spy's stacks, so a newer summary applies to an old run
         stacks = WORK / "logs" / "ours-start0" / f"profile-{role}.txt"
         if (systems.get("ours", {}).get("profile") or {}).get(role) and stacks.exists():

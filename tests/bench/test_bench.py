@@ -93,6 +93,19 @@ def test_the_older_bullet_format_still_counts():
     assert bot_correct(facts((["osteoporosis"], 1)), "Here:\n• “Corticosteroids can increase the risk of osteoporosis.”")
 
 
+def test_an_honest_gap_is_right_where_the_documents_say_nothing_specific():
+    honest = ("Our documents don't say anything about diagnosis for systemic lupus erythematosus specifically.\n\n"
+              "They do describe this for autoimmune conditions in general, if that helps.")
+    lupus_diagnosis = expectation_for("ask_diagnosis", "systemic lupus erythematosus", "autoimmune", None)
+    assert bot_correct(lupus_diagnosis, honest)  # the documents describe diagnosis only in general
+    assert bot_correct(lupus_diagnosis, "- “Diagnosis involves clinical evaluation, blood tests and imaging studies like X-rays.”")
+    ra_symptoms = expectation_for("ask_symptoms", "rheumatoid arthritis", "autoimmune", None)
+    assert not bot_correct(ra_symptoms, honest.replace("diagnosis", "symptoms"))  # they do describe RA's symptoms
+    assert expectation_for("ask_stress", "systemic lupus erythematosus", "autoimmune", None).or_markers == ()
+    assert expectation_for("ask_diagnosis", "gout", "other", None) == NO_INFO
+    assert multi_correct([lupus_diagnosis, RESTRICTED], honest + "\n\n" + DOSE_REFUSAL)
+
+
 def test_abbreviations_match_whole_words_in_their_case():
     exp = facts((["AS"], 1))
     assert search_correct(exp, ["Over time, AS can result in new bone formation."])
@@ -150,6 +163,8 @@ def test_search_box_is_right_on_no_information_only_when_it_shows_nothing():
 def test_expectation_json_round_trip():
     exp = facts((["a", "b"], 2), (["c"], 1))
     assert Expectation.from_json(json.loads(json.dumps(exp.to_json()))) == exp
+    gap = expectation_for("ask_treatment", "myositis", "autoimmune", None)
+    assert gap.or_markers and Expectation.from_json(json.loads(json.dumps(gap.to_json()))) == gap
 
 
 # -- the held-out sets -------------------------------------------------------------------------------
@@ -290,8 +305,7 @@ def _raw() -> dict:
     good = {"test_nlu": [True] * 19 + [False], "real": [True] * 17 + [False] * 3, "real_style": [True] * 10, "term": [True] * 5,
             "in_scope": [True] * 5, "oos_medical": [True] * 19 + [False]}
     worse = {**good, "real": [True] * 15 + [False] * 5}
-    reference = pipelines.reference_name()
-    other = "diet" if reference == "ours" else "logreg"
+    reference, other = "ours", "logreg"  # ours plays today's DIET pipeline; the lighter one is 10 points lower on real questions
     return {
         "systems": {"ours": _system(good, 25.0, 1300), other: _system(worse, 6.0, 600), "default_pipeline": _system(good, 26.0, 1350)},
         "training": {"ours": _training(180), other: _training(20), "default_pipeline": _training(280)},
