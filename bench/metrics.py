@@ -261,6 +261,7 @@ def assemble(raw: Dict[str, Any]) -> Dict[str, Any]:
         "store_build": raw["store"],
         "profile": systems["ours"].get("profile"),
         "startup_profile": raw.get("startup_profile"),
+        "note": raw.get("note"),
     }
 
 

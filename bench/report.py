@@ -221,6 +221,7 @@ def markdown(results: dict, plots: Dict[str, str]) -> str:
         f"at the end {machine['load_avg_at_end']}). Numbers are medians of the runs in `bench.json`; per-question replies are in "
         "`var/bench/answers-*.jsonl` (not committed). How each number is measured: the last section.",
         "",
+        *([f"> {results['note']}", ""] if results.get("note") else []),
         "## Targets",
         "",
         "| target | issue | measured | met |",

@@ -480,6 +480,8 @@ def main() -> int:
     bm25 = bench_bm25(store_db, questions)
 
     systems_to_run = chosen_systems()
+    reference = pipelines.reference_name()  # now: config.yml may change while the run goes on
+    ours_is = pipelines.which_candidate(pipelines.load_config())
     saved = WORK / "training.json"
     training: Dict[str, Dict[str, Any]] = {}
     if os.environ.get("BENCH_REUSE_TRAINING") == "1" and saved.exists():  # after a failure later in the run
@@ -489,6 +491,7 @@ def main() -> int:
     for name, config in systems_to_run.items():
         if name not in training:
             training[name] = train(name, config)
+            training[name]["pipeline"] = ours_is if name == "ours" else name
             saved.write_text(json.dumps({"systems": training, "when": time.strftime("%Y-%m-%d %H:%M")}), encoding="utf-8")
 
     systems = {}
@@ -496,11 +499,10 @@ def main() -> int:
         systems[name] = bench_system(name, Path(training[name]["model"]), store_db, questions, multi, profile_it=(name == "ours"))
     startup = None
     if os.environ.get("BENCH_PROFILE", "1") == "1":
-        startup = {name: profile_startup(Path(training[name]["model"]), store_db)
-                   for name in ("ours", pipelines.reference_name()) if name in training}
+        startup = {name: profile_startup(Path(training[name]["model"]), store_db) for name in ("ours", reference) if name in training}
 
     raw = {"systems": systems, "bm25": bm25, "training": training, "store": store, "lexicon": lexicon, "safety": safety,
-           "report_speed": report_speed, "startup_profile": startup, "reference": pipelines.reference_name(),
+           "report_speed": report_speed, "startup_profile": startup, "reference": reference,
            "questions": [{"source": q.source} for q in questions], "multi_questions": len(multi),
            "load_average_at_end": load_average()}
     (WORK / "raw.json").write_text(json.dumps(raw), encoding="utf-8")
@@ -513,10 +515,9 @@ def write_report(raw: dict) -> int:
     if raw.get("startup_profile") and "inclusive_pct" in raw["startup_profile"]:  # a run with one start-up profile
         raw["startup_profile"] = {"ours": raw["startup_profile"]}
     for name, profiled in (raw.get("startup_profile") or {}).items():
-        stacks = [WORK / "logs" / folder / "profile-rasa-startup.txt" for folder in (f"startup-profile-{name}", "startup-profile")]
-        found = next((path for path in stacks if path.exists()), None)
-        if found is not None and "inclusive_pct" in profiled:
-            profiled.update(metrics.summarize_profile(found, hotspots=metrics.STARTUP_HOTSPOTS))
+        stacks = WORK / "logs" / f"startup-profile-{name}" / "profile-rasa-startup.txt"
+        if stacks.exists() and "inclusive_pct" in profiled:
+            profiled.update(metrics.summarize_profile(stacks, hotspots=metrics.STARTUP_HOTSPOTS))
     for role in ("rasa", "actions"):  # re-read py-spy's stacks, so a newer summary applies to an old run
         stacks = WORK / "logs" / "ours-start0" / f"profile-{role}.txt"
         if (systems.get("ours", {}).get("profile") or {}).get(role) and stacks.exists():
