@@ -6,7 +6,6 @@ action server builds them with no arguments and they use the configured store on
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -16,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from bot.answers import AnswerComposer, Button, Question, Reply, default_composer
+from bot.questions import is_payload
 from bot.topics import INFORM_INTENT, RESTRICTED_INTENTS, Topic, topic_for_intent
 
 UMBRELLA = "autoimmune disease"
@@ -43,11 +43,6 @@ class ComposerAction:
     def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
         buttons = [{"title": b.title, "payload": payload(b)} for b in reply.buttons]
         dispatcher.utter_message(text=reply.text, buttons=buttons or None)
-
-
-def is_payload(text: str) -> bool:
-    """A button's payload ("/forget", '/inform{"condition": "lupus"}'), not typed words."""
-    return bool(re.fullmatch(r"/[A-Za-z_][A-Za-z0-9_]*(\{.*\})?", text, re.DOTALL))
 
 
 def payload(button: Button) -> str:

@@ -508,7 +508,8 @@ class AnswerComposer:
         return Reply(text=text, buttons=self._example_buttons(), condition=condition, pain_type=pain_type, not_covered=subject)
 
     def no_information_on_topic(self, topic_spec: TopicSpec, subject: str, condition: Optional[str] = None) -> Reply:
-        documented = condition is None or any(c.name == condition for c in self.store.conditions_with_information())
+        ref = self.store.resolve_condition(condition) if condition else None
+        documented = ref is None or self._documented_condition(ref)
         if topic_spec.topic is Topic.CONDITION_INFO or not documented:
             return self.no_information(subject, condition=condition)  # a condition no document speaks of
         text = _join([texts.NO_INFORMATION_TOPIC.format(topic=topic_spec.name, subject=subject), self._what_i_cover()])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import List, Optional, Pattern, Tuple
+from typing import Optional, Pattern, Tuple
 
 from spacy.language import Language
 
@@ -26,6 +26,16 @@ _QUESTION_OPENERS = (
 _CONNECTIVES = ("and", "also", "and also", "plus", "but", "so", "then", "or", "ok", "okay", "please")
 
 
+# A button payload ("/ask_treatment", '/inform{"condition":"lupus"}') is an exact intent; anything
+# else that starts with "/" is a patient's words.
+_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]{0,63}(\{.{0,2000}\})?", re.DOTALL)
+
+
+def is_payload(text: str) -> bool:
+    """A button's payload, not typed words."""
+    return _PAYLOAD.fullmatch(text.strip()) is not None
+
+
 @dataclass(frozen=True)
 class QuestionPart:
     text: str
@@ -33,14 +43,16 @@ class QuestionPart:
     end: int
 
 
-def question_parts(text: str) -> List[QuestionPart]:
-    """The questions of a message in order (at most MAX_QUESTIONS), each with its offsets."""
+@lru_cache(maxsize=256)
+def question_parts(text: str) -> Tuple[QuestionPart, ...]:
+    """The questions of a message in order (at most MAX_QUESTIONS), each with its offsets. Cached:
+    one reply asks this of the same message several times (scope, aspects, subjects)."""
     text = (text or "")[:MAX_SCANNED_CHARS]
     if not text.strip():
-        return []
+        return ()
     doc = _nlp()(text)
     parts = [QuestionPart(s.text.strip(), s.start_char, s.end_char) for s in doc.sents if _is_question(s.text)]
-    return parts[:MAX_QUESTIONS]
+    return tuple(parts[:MAX_QUESTIONS])
 
 
 @lru_cache(maxsize=1)

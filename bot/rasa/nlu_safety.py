@@ -9,7 +9,6 @@ an "urgent today" finding (see a doctor today) is passed on the same way without
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -20,21 +19,13 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.questions import is_payload
 from bot.topics import SAFETY_INTENTS
 
 log = logging.getLogger(__name__)
 
 #: The parse-data key under which the finding travels to the actions.
 SAFETY_KEY = "safety"
-# A button payload ("/ask_treatment", '/inform{"condition":"lupus"}') is an exact intent; anything
-# else that starts with "/" is a patient's words and is screened like any message.
-_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]{0,63}(\{.{0,2000}\})?", re.DOTALL)
-
-
-def is_payload(text: str) -> bool:
-    return _PAYLOAD.fullmatch(text.strip()) is not None
-
-
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyIntentOverride(GraphComponent):
     @classmethod

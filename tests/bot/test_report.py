@@ -518,7 +518,7 @@ def postgres():
 
     initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not initdb:
-        pytest.skip("PostgreSQL is not installed (make scale-prereqs installs it)")
+        pytest.fail("PostgreSQL is not installed (make scale-prereqs installs it)")
     bin_dir = Path(initdb[-1]).parent
     root = Path(tempfile.mkdtemp(prefix="report-pg-"))
     root.chmod(0o755)
@@ -580,7 +580,7 @@ def test_the_page_in_chromium_and_the_readme_screenshot(composer, tmp_path, titl
     Playwright): the chart loads, the sections are there, nothing is blocked; the screenshot goes to docs/."""
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
-        pytest.skip("Chromium is not installed (make test-prereqs installs it)")
+        pytest.fail("Chromium is not installed (make test-prereqs installs it)")
     from playwright.sync_api import sync_playwright
 
     now = time.time()
