@@ -59,3 +59,38 @@ def test_generated_lookup_tables_cover_the_vocabulary_and_what_the_documents_tau
     generated = yaml.safe_load((ROOT / "data" / "nlu" / "vocabulary_generated.yml").read_text(encoding="utf-8"))
     expected = nlu_training_data(with_learned(load_vocabulary(), default_store().learned_names()))
     assert generated["nlu"] == expected["nlu"], "run `make nlu-vocab`"
+
+
+def test_the_eager_model_build_predicts_exactly_as_rasas_own_load(monkeypatch):
+    """bot/rasa/patches.py builds a loaded DIET with one eager step instead of Rasa's traced one."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from bot.rasa import patches
+
+    questions = [example["text"] for example in _held_out_examples()[::6]]
+
+    def predictions() -> list:
+        agent = Agent.load(str(MODEL))
+
+        async def parse_all() -> list:
+            return [await agent.parse_message(text) for text in questions]
+
+        return [(p["intent"]["name"], round(p["intent"]["confidence"], 4), [e["value"] for e in p["entities"]])
+                for p in asyncio.run(parse_all())]
+
+    monkeypatch.setattr(RasaModel, "load", RasaModel.__dict__["load"])
+    rasas_own = predictions()
+    monkeypatch.setattr(patches, "_applied", False)
+    monkeypatch.setattr(patches, "_PATCHES", (patches.patch_model_load,))
+    patches.apply_patches()
+    assert RasaModel.load.__func__.__module__ == patches.__name__
+    assert len(questions) > 40 and predictions() == rasas_own
+
+
+def _held_out_examples() -> list:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return [message.data for message in load_data(str(ROOT / "tests" / "test_nlu.yml")).intent_examples]

@@ -44,7 +44,49 @@ def patch_action_response_validation() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
-_PATCHES = (patch_action_response_validation,)
+def _load_with_an_eager_build(
+    cls: Any,
+    model_file_name: Text,
+    model_data_example: Any,
+    predict_data_example: Any = None,
+    finetune_mode: bool = False,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """Rasa 3.6.21's ``RasaModel.load`` builds the weights by one *traced* training step (Keras traces
+    the whole training graph: most of a server's start-up); one eager step builds the same weights."""
+    import tensorflow as tf
+    from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+    from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
+
+    config = kwargs.get("config", {})
+    model = cls(*args, **kwargs)
+    model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)), run_eagerly=True)
+    model.fit(RasaBatchDataGenerator(model_data_example, batch_size=1), verbose=False)
+    # Back to the configured mode before the weights: predictions run as the trained model's did.
+    model.run_eagerly = config.get(RUN_EAGERLY)
+    model.load_weights(model_file_name)
+    if not finetune_mode and predict_data_example:
+        model.run_inference(predict_data_example)
+    return model
+
+
+def patch_model_load() -> None:
+    from rasa.utils.tensorflow.models import RasaModel
+
+    original = RasaModel.load
+
+    def load(cls: Any, model_file_name: Text, model_data_example: Any, predict_data_example: Any = None,
+             finetune_mode: bool = False, *args: Any, **kwargs: Any) -> Any:
+        # Fine-tuning continues training: keep Rasa's own traced build for it.
+        build = original.__func__ if finetune_mode else _load_with_an_eager_build
+        return build(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
+                     *args, **kwargs)
+
+    RasaModel.load = classmethod(load)  # type: ignore[method-assign,assignment]
+
+
+_PATCHES = (patch_action_response_validation, patch_model_load)
 _applied = False
 
 
