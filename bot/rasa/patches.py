@@ -83,7 +83,7 @@ def patch_model_load() -> None:
         return build(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
                      *args, **kwargs)
 
-    RasaModel.load = classmethod(load)  # type: ignore[method-assign,assignment]
+    RasaModel.load = classmethod(load)
 
 
 _PATCHES = (patch_action_response_validation, patch_model_load)
