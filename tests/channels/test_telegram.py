@@ -12,6 +12,8 @@ import urllib.request
 
 import pytest
 
+from bot import texts as bot_texts
+from tests.support.servers import TELEGRAM_PREFIX
 from tests.support.telegram_standin import TELEGRAM_TEST_BOT, TELEGRAM_TEST_SECRET, TELEGRAM_TEST_TOKEN
 
 pytestmark = pytest.mark.e2e
@@ -101,6 +103,58 @@ def test_buttons_become_an_inline_keyboard_and_a_press_is_answered(channel_serve
     condition = what_is[0]["text"][len("What is "):].rstrip("?").lower()
     assert condition in answer.lower() and re.search(r"Sources?:", answer)
     assert telegram_api.wait_for(lambda: telegram_api.sent(method="answerCallbackQuery"))
+
+
+def test_feedback_is_an_inline_keyboard_and_a_thumbs_down_does_not_hold_up_the_next_question(
+        channel_servers, telegram_api, disclaimer, stored_feedback):
+    """Issue 13: "Was this helpful?" under a medical answer; 👎 is thanked with the optional "what were
+    you looking for?", which the patient may skip by asking the next question, or answer."""
+    chat = 7006
+    post(channel_servers, message_update(chat, "what causes hip pain?"))
+    answer = answer_after(telegram_api, chat, 0, disclaimer)
+    assert "hip pain" in answer.lower() and re.search(r"Sources?:", answer)
+    with_keyboard = telegram_api.wait_for(lambda: [c for c in telegram_api.sent(chat) if c.params.get("reply_markup")])
+    assert len(with_keyboard) == 1 and with_keyboard[0] is telegram_api.sent(chat)[-1]  # under the answer's end
+    buttons = [b for row in with_keyboard[0].params["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["text"] for b in buttons] == [bot_texts.FEEDBACK_HELPFUL, bot_texts.FEEDBACK_NOT_HELPFUL]
+    not_helpful = buttons[1]
+
+    count = len(texts(telegram_api, chat))
+    update = button_update(chat, not_helpful["callback_data"])
+    status, _ = post(channel_servers, update)
+    assert status == 200
+    follow_up = telegram_api.wait_for(lambda: texts(telegram_api, chat)[count:])
+    assert follow_up == [bot_texts.FEEDBACK_WHAT_WAS_MISSING]
+    assert not telegram_api.sent(chat)[-1].params.get("reply_markup")  # nothing to tap: typing is optional
+    telegram_api.wait_for(lambda: [c for c in telegram_api.sent(method="answerCallbackQuery")
+                                   if c.params.get("callback_query_id") == update["callback_query"]["id"]])
+
+    # The patient skips it: the next question is answered as any question is.
+    count = len(texts(telegram_api, chat))
+    post(channel_servers, message_update(chat, "what causes back pain?"))
+    answer = answer_after(telegram_api, chat, count, disclaimer)
+    assert "back pain" in answer.lower() and re.search(r"Sources?:", answer)
+    assert bot_texts.FEEDBACK_THANKS not in answer
+
+    # Or they answer it (whatever the bot makes of those words), and the next question works all the same.
+    with_keyboard = telegram_api.wait_for(lambda: [c for c in telegram_api.sent(chat)[count:] if c.params.get("reply_markup")])
+    count = len(texts(telegram_api, chat))
+    post(channel_servers, button_update(chat, with_keyboard[-1].params["reply_markup"]["inline_keyboard"][1][0]["callback_data"]))
+    telegram_api.wait_for(lambda: bot_texts.FEEDBACK_WHAT_WAS_MISSING in texts(telegram_api, chat)[count:])
+    count = len(texts(telegram_api, chat))
+    post(channel_servers, message_update(chat, "how long it lasts"))
+    telegram_api.wait_for(lambda: texts(telegram_api, chat)[count:])
+    count = len(texts(telegram_api, chat))
+    post(channel_servers, message_update(chat, "does lupus cause nerve pain?"))
+    answer = answer_after(telegram_api, chat, count, disclaimer)
+    assert "nerve pain" in answer.lower() and re.search(r"Sources?:", answer)
+
+    # In the tracker store: a 👎 on each of the first two answers, each with the follow-up it got.
+    feedback = stored_feedback(TELEGRAM_PREFIX + str(chat))
+    assert [f.helpful for f in feedback] == ["no", "no"], feedback
+    assert "hip pain" in feedback[0].rated and "back pain" in feedback[1].rated
+    assert {f.reply for f in feedback} == {bot_texts.FEEDBACK_WHAT_WAS_MISSING}
+    assert telegram_api.rejected() == []
 
 
 def test_malformed_updates_get_4xx_and_the_server_stays_up(channel_servers, telegram_api):

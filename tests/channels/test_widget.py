@@ -24,7 +24,7 @@ from typing import Dict, List
 import pytest
 
 from bot import texts
-from tests.support.servers import HOST, PROJECT_ROOT, free_port, http_ok, wait_until
+from tests.support.servers import HOST, PROJECT_ROOT, SOCKETIO_PREFIX, free_port, http_ok, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -213,6 +213,17 @@ class Chat:
 
     def typing_was_seen(self) -> bool:
         return self.page.evaluate("() => window.__typingSeen")
+
+    def session_id(self) -> str:
+        """The session the server issued to this tab (the widget keeps it in sessionStorage)."""
+        return self.page.evaluate("""() => {
+            const key = Object.keys(sessionStorage).find((k) => k.startsWith('clinic-chat:'));
+            return key && JSON.parse(sessionStorage.getItem(key)).sessionId;
+        }""")
+
+    def focused_text(self) -> str:
+        return self.page.evaluate(
+            "() => { const e = document.querySelector('#clinic-chat').shadowRoot.activeElement; return e ? e.textContent : ''; }")
 
 
 def normalised(text: str) -> str:
@@ -425,6 +436,65 @@ def test_answer_fits_a_phone_screen_with_the_evidence_folded(browser, demo_page,
     page.reload()
     chat.panel.wait_for(state="visible")
     assert evidence_open(chat.last_bot_bubble())
+    assert chat.dialogs == [] and chat.errors == []
+    context.close()
+
+
+def test_feedback_buttons_under_answers_in_the_widget(browser, demo_page, channel_servers, stored_feedback, disclaimer):
+    """Issue 13: "Was this helpful?" as quick replies under each medical answer; 👎 by mouse gets the
+    optional "what were you looking for?", skipped by asking the next question; 👍 by keyboard; both
+    stored as events of the conversation."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    chat = Chat(page)
+    page.goto(demo_page)
+    chat.open()
+    replies = page.locator("#clinic-chat .replies button.reply")
+    thumbs = [texts.FEEDBACK_HELPFUL, texts.FEEDBACK_NOT_HELPFUL]
+
+    chat.say("what causes hip pain?")
+    chat.wait_for_bot(r"hip pain.*Sources?:.*not a diagnosis")
+    replies.first.wait_for()
+    assert replies.all_inner_texts() == thumbs
+
+    # 👎 with the mouse: shown as the patient's message, answered with the optional follow-up.
+    count = chat.bot_messages().count()
+    replies.filter(has_text=texts.FEEDBACK_NOT_HELPFUL).click()
+    chat.wait_for_bot(re.escape(texts.FEEDBACK_WHAT_WAS_MISSING), after=count)
+    assert chat.user_messages().last.inner_text() == texts.FEEDBACK_NOT_HELPFUL
+    assert replies.count() == 0, "the follow-up asks for nothing to tap"
+
+    # Skipped: the next question is answered as any question is, with its own 👍 / 👎.
+    count = chat.bot_messages().count()
+    chat.say("what causes back pain?")
+    answer = chat.wait_for_bot(r"back pain.*Sources?:", after=count)
+    assert disclaimer in normalised(answer) and texts.FEEDBACK_THANKS not in answer
+    replies.first.wait_for()
+    assert replies.all_inner_texts() == thumbs
+
+    # 👍 with the keyboard: back from the message box to the button, Enter.
+    page.locator("#clinic-chat textarea").focus()
+    for _ in range(6):
+        page.keyboard.press("Shift+Tab")
+        if chat.focused_text() == texts.FEEDBACK_HELPFUL:
+            break
+    assert chat.focused_text() == texts.FEEDBACK_HELPFUL
+    count = chat.bot_messages().count()
+    page.keyboard.press("Enter")
+    chat.wait_for_bot("^" + re.escape(texts.FEEDBACK_THANKS) + "$", after=count)
+    assert chat.user_messages().last.inner_text() == texts.FEEDBACK_HELPFUL
+
+    # Both in the tracker store, as events of this conversation, each on the answer it rated.
+    sender = SOCKETIO_PREFIX + chat.session_id()
+
+    def both_stored():
+        found = stored_feedback(sender)
+        return found if len(found) == 2 and all(f.reply for f in found) else None
+
+    feedback = wait_until(both_stored, 30, f"two taps answered in the tracker store of {sender}")
+    assert [f.helpful for f in feedback] == ["no", "yes"], feedback
+    assert "hip pain" in feedback[0].rated and feedback[0].reply == texts.FEEDBACK_WHAT_WAS_MISSING
+    assert "back pain" in feedback[1].rated and feedback[1].reply == texts.FEEDBACK_THANKS
     assert chat.dialogs == [] and chat.errors == []
     context.close()
 
