@@ -171,6 +171,13 @@ class ActionRestrictedRequest(ComposerAction, Action):
             question = replace(question, restricted="diagnosis_request")
         confirmed = tracker.latest_message.get(SAFETY_KEY) or is_payload(question.text)
         confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        if not confirmed:
+            # Only the classifier read a request into it: a medicine or subject our documents don't
+            # cover ("side effects of doxycycline?") gets its honest decline, not a refusal.
+            clear = self.composer.answer_if_clear(replace(question, restricted=None))
+            if clear is not None and clear.not_covered:
+                self.send(dispatcher, clear)
+                return remember(clear, question)
         if not confirmed and confidence < self.SURE_CONFIDENCE:
             # Only the classifier thought so, and not firmly: answer the likeliest question instead
             # (the composer never diagnoses, doses or changes a medicine in any answer).
@@ -198,18 +205,19 @@ class ActionForgetConversation(ComposerAction, Action):
         message = tracker.latest_message
         text = (message.get("text") or "").strip()
         confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
-        sure = is_payload(text) or (confidence >= self.SURE_CONFIDENCE and len(text.split()) <= self.SURE_MAX_WORDS)
-        if not sure:
-            # A question misread as "forget me" gets its answer when its words make it clear, with
-            # the delete button still offered; otherwise the patient is asked to confirm.
+        if not is_payload(text):
+            # A question misread as "forget me" ("do you have information about vitamin A") gets its
+            # answer when its words make it clear, with the delete button still offered; a short
+            # request the classifier is sure of and that names no subject deletes; anything else asks.
             question = question_from(tracker, self.composer)
             clear = self.composer.answer_if_clear(question)
             confirm = self.composer.confirm_forget()
-            if clear is None:
+            if clear is not None:
+                self.send(dispatcher, replace(clear, buttons=clear.buttons + confirm.buttons[:1]))
+                return remember(clear, question)
+            if confidence < self.SURE_CONFIDENCE or len(text.split()) > self.SURE_MAX_WORDS:
                 self.send(dispatcher, confirm)
                 return []
-            self.send(dispatcher, replace(clear, buttons=clear.buttons + confirm.buttons[:1]))
-            return remember(clear, question)
         self.send(dispatcher, self.composer.forgotten())
         return [SlotSet(FORGET_SLOT, True)]
 

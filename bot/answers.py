@@ -17,10 +17,13 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from bot import texts
 from bot.clinic import ClinicConfig, default_clinic_config
-from bot.lexicon import Subject
-from bot.questions import QuestionPart, cue_topic, question_parts
+from bot.lexicon import Subject, generic_words
+from bot.nlp import lemma
+from bot.questions import QuestionPart, asked_object, cue_topic, question_parts
 from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, TermRef, default_store
 from bot.topics import (
     ASPECTS,
@@ -36,7 +39,7 @@ from bot.topics import (
     intent_for_topic,
     spec,
 )
-from bot.vocabulary import ANSWERABLE_GROUPS
+from bot.vocabulary import ANSWERABLE_GROUPS, match_key
 
 __all__ = ["AnswerComposer", "Button", "Question", "Reply", "Topic", "default_composer"]
 
@@ -161,7 +164,11 @@ class AnswerComposer:
         if len(parts) >= 2:
             reply = self._several(question, parts)
         elif question.restricted:
-            reply = self.restricted(question.restricted, *self._subject_words(question))
+            subject = self._subject(question, question.text)
+            if subject.not_covered is not None:  # no general quotes stand in for a subject we don't cover
+                reply = self._restricted_not_covered(question.restricted, subject)
+            else:
+                reply = self.restricted(question.restricted, *self._subject_words(question))
         else:
             reply = self._single(question, question.topic, question.text)
         if question.urgent:
@@ -272,11 +279,14 @@ class AnswerComposer:
 
         subjects = default_lexicon().subjects(text)
         outside = [s for s in subjects if s.kind in SUBJECT_KINDS and not self._covered(s)]
-        terms = [t for t in self.store.terms_in(text) if t.condition is None and not self._umbrella(t.name)]
         outside_words = [s.text.lower() for s in outside]
+        outside_keys = [f" {match_key(w)} " for w in outside_words]
 
         def inside_outside(words: str) -> bool:  # "diabetes" inside "type 2 diabetes" is not type 1 diabetes
             return any(words.lower() in w for w in outside_words)
+
+        terms = [t for t in self.store.terms_in(text) if t.condition is None and not self._umbrella(t.name)
+                 and not any(f" {match_key(t.name)} " in k for k in outside_keys)]  # "blood test" in "ACE blood test"
 
         conditions = [c for c in (self.store.resolve_condition(w) for w in question.conditions if not inside_outside(w)) if c]
         pains = [p for p in (self.store.resolve_pain_type(w) for w in question.pains if not inside_outside(w)) if p]
@@ -306,6 +316,10 @@ class AnswerComposer:
         unknown = [w for w in question.conditions if self.store.resolve_condition(w) is None]
         if condition is None and pain is None and unknown:
             return _Subject(not_covered=unknown[0], not_covered_kind="condition")
+        if condition is None and pain is None and not outside:
+            phrase = self._unknown_object(questions or (QuestionPart(text, 0, len(text)),))
+            if phrase is not None:  # "treatments for milia": words no document uses, whatever the lexicon knows
+                return _Subject(not_covered=phrase)
         if condition is None and not outside and (question.follow_up or pain is None):
             condition = self.store.resolve_condition(question.context_condition) if question.context_condition else None
         if pain is None and not outside and (question.follow_up or condition is None):
@@ -314,6 +328,21 @@ class AnswerComposer:
             condition = None
         named_terms = [t for t in self.store.terms_in(text) if t.condition is not None]
         return _Subject(condition=condition, pain=pain, term=next(iter(terms or named_terms), None))
+
+    def _unknown_object(self, parts: Sequence[QuestionPart]) -> Optional[str]:
+        """What a question asks about ("treatments for X"), when some of its own words appear in no
+        document: the documents cannot be answering it, so nearby facts must not stand in for it."""
+        for part in parts:
+            phrase = asked_object(part.text)
+            if phrase is None:
+                continue
+            generic = generic_words()
+            words = [w for w in re.findall(r"[^\W\d_]{3,}", phrase)  # "ups" of "flare ups" is no word; "WBC" is
+                     if (len(w) >= 4 or w.isupper()) and w.lower() not in STOP_WORDS and w.lower() not in generic
+                     and lemma(w) not in generic]
+            if words and self.store.unknown_words(words):
+                return _display_phrase(phrase)
+        return None
 
     def _covered(self, subject: Subject) -> bool:
         """A subject is covered when the documents explain or use it (the term index), or when it is
@@ -502,6 +531,10 @@ class AnswerComposer:
         lines = [texts.NO_INFORMATION_ON.format(subject=subject), texts.ASK_PHARMACIST if kind == "drug" else texts.ASK_CLINICIAN]
         lines.append(self._what_i_cover())
         return Reply(text=_join(lines), buttons=self._example_buttons(), not_covered=subject)
+
+    def _restricted_not_covered(self, kind: str, subject: _Subject) -> Reply:
+        declined = self.not_covered(subject.not_covered or "", subject.not_covered_kind)
+        return replace(declined, text=_join([_refusal(kind), declined.text]))
 
     def no_information(self, subject: str, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
         text = _join([texts.NO_INFORMATION_ON.format(subject=subject), texts.ASK_CLINICIAN, self._what_i_cover()])
@@ -832,6 +865,11 @@ def _count(number: int) -> str:
 
 def _display(name: str) -> str:
     return name[:1].upper() + name[1:]
+
+
+def _display_phrase(phrase: str) -> str:
+    """The patient's phrase in running text: capitalised words lower-cased, abbreviations kept ("WBC")."""
+    return " ".join(w.lower() if w[:1].isupper() and w[1:].islower() else w for w in phrase.split())
 
 
 def _display_subject(subject: Subject) -> str:

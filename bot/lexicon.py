@@ -314,6 +314,12 @@ def default_lexicon() -> MedicalLexicon:
     return build_lexicon()
 
 
+@lru_cache(maxsize=1)
+def generic_words() -> frozenset:
+    """Words that never name a subject on their own ("pain", "tiredness", "swelling"): ignore.yml's ``never_alone``."""
+    return _load_ignore(lexicon_dir() / "ignore.yml").words
+
+
 def build_lexicon(data_dir: Optional[Path] = None, vocabulary: Optional[Vocabulary] = None,
                   sources: Sequence[str] = SOURCES) -> MedicalLexicon:
     folder = Path(data_dir) if data_dir else lexicon_dir()

@@ -22,6 +22,12 @@ def lowercase_lemmas(doc: Doc) -> Doc:
     return doc
 
 
+def lemma(word: str) -> str:
+    """The lookup lemma of one word, case-insensitive ("aching" -> "ache")."""
+    lower = word.lower()
+    return _lemma_table().get(lower, lower)
+
+
 @lru_cache(maxsize=1)
 def _lemma_table():
     from spacy.lookups import load_lookups

@@ -69,6 +69,50 @@ def _is_question(sentence: str) -> bool:
     return sentence.rstrip().endswith("?") or words[0] in _QUESTION_OPENERS
 
 
+# What a question asks about, by the words that introduce it in English ("treatments for X", "what
+# is X", "information about X", "can I take X"): the phrase after the last of them, to the clause's end.
+_OBJECT_OPENER = re.compile(
+    r"""\b(?:
+        (?:treat(?:ment|ments|ing)?|cures?|remed(?:y|ies)|therap(?:y|ies)|medicines?|medications?|drugs?|tests?
+           |diagnos(?:is|e|ed|ing)|symptoms?|signs?|causes?|side[ -]effects?|risks?|outlook|prognosis)\s+(?:of|for)
+      | what\s+(?:is|are|was|were)(?:\s*\(are\))? | what'?s | what\s+causes?
+      | (?:information|info|anything|something|details)\s+(?:about|on|regarding)
+      | (?:do|help|helps|good|use|used)\s+(?:for|with|against)
+      | (?:can|could|should|may)\s+(?:i|we|you|he|she|they)\s+(?:take|use|have|try|give)
+      | how\s+(?:is|are|do\s+you|do\s+i|can\s+i|would\s+i)\s+(?:treat|cure|diagnose|catch|prevent|get\s+rid\s+of|manage)
+      | how\s+to\s+(?:treat|cure|diagnose|prevent|get\s+rid\s+of|manage)
+    )\s+""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_OBJECT_MEANING = re.compile(r"\bwhat\s+(?:does|do|did)\s+(.+?)\s+mean\b", re.IGNORECASE)
+_OBJECT_END = re.compile(
+    r"""[?.!;:,()\[\]"“”]|\s[-–—]\s|\b(?:when|whenever|if|because|after|before|since|while|that|which|who|whose|during|
+    so|but|than|and\s+(?:how|what|why|is|are|can|could|do|does|should|when|will|would)|or\s+(?:how|what|why|is|are|can|do|does|should|will))\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_LEADING_WORDS = re.compile(r"^(?:(?:the|a|an|my|his|her|their|your|our|its|this|that|these|those|some|any|all|of|for|about)\s+)+", re.IGNORECASE)
+MAX_OBJECT_WORDS = 6
+
+
+def asked_object(question: str) -> Optional[str]:
+    """The phrase a question asks about ("milia" in "What are the treatments for Milia?"), as the
+    patient wrote it; None when no introducing words are found or the phrase is not a short one."""
+    meaning = _OBJECT_MEANING.search(question)
+    if meaning:
+        phrase = meaning.group(1)
+    else:
+        openers = list(_OBJECT_OPENER.finditer(question))
+        if not openers:
+            return None
+        phrase = question[openers[-1].end():]
+    end = _OBJECT_END.search(phrase)
+    phrase = _LEADING_WORDS.sub("", (phrase[: end.start()] if end else phrase).strip()).strip()
+    words = phrase.split()
+    if not words or len(words) > MAX_OBJECT_WORDS:
+        return None
+    return " ".join(words)
+
+
 def cue_topic(text: str) -> Optional[Topic]:
     """The topic whose longest cue appears in the text (None when no cue does)."""
     lowered = " ".join(text.lower().split())

@@ -35,6 +35,7 @@ from bot.models import (
 from bot.vocabulary import ANSWERABLE_GROUPS, LearnedName, match_key, normalize
 
 FUZZY_CUTOFF = 0.84  # "rhuematoid arthritis" -> rheumatoid arthritis, but "gut" is not "gout"
+TYPO_MIN_LENGTH = 6  # a message's word this long, one slip from a document's word, is that word ("treatmnt")
 TERM_FUZZY_MIN_LENGTH = 8  # near misses of a term only for long words: "autoantibodys", never "MRI" for "MRA"
 _ARTICLE = re.compile(r"^(?:the|a|an) ")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -117,6 +118,7 @@ class ConditionStore:
         self._sessions: Optional[sessionmaker] = None
         self._alias_cache: Dict[type, Dict[str, int]] = {}
         self._term_index: Optional[_TermIndex] = None
+        self._document_words: Optional[frozenset] = None
 
     @property
     def engine(self) -> Engine:
@@ -271,6 +273,30 @@ class ConditionStore:
             if term not in out:
                 out.append(term)
         return out
+
+    def unknown_words(self, words: Sequence[str]) -> List[str]:
+        """The words no document uses in any form ("milia", "drooling"): the store cannot say anything
+        about a subject named by them. A long word one typo away from a document's word is known."""
+        known = self._known_words()
+        unknown = []
+        for word in words:
+            key = match_key(word)
+            if not key or key in known:
+                continue
+            if len(key) >= TYPO_MIN_LENGTH and difflib.get_close_matches(key, known, n=1, cutoff=FUZZY_CUTOFF):
+                continue
+            unknown.append(word)
+        return unknown
+
+    def _known_words(self) -> frozenset:
+        """Every word of every passage and every vocabulary spelling, as match keys; read once per store."""
+        if self._document_words is None:
+            with self._session() as session:
+                texts = [t for (t,) in session.execute(select(Passage.text))]
+                for model in (ConditionAlias, PainTypeAlias, TermAlias):
+                    texts += [a for (a,) in session.execute(select(model.alias))]
+            self._document_words = frozenset(match_key(w) for text in texts for w in _WORD.findall(text))
+        return self._document_words
 
     def _terms(self) -> _TermIndex:
         """The term spellings, read once per store (they change only with a rebuild)."""

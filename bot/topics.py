@@ -124,6 +124,8 @@ CAPABILITIES_INTENT = "ask_capabilities"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 #: The follow-up intent: "what about RA?" takes the rest of its question from the conversation.
 INFORM_INTENT = "inform"
+#: Greetings, thanks, yes and no: a real question is never one of these ("Will the cyst go away?" is not goodbye).
+SMALL_TALK_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny")
 
 
 def spec(topic: Topic) -> TopicSpec:

@@ -323,3 +323,30 @@ def test_a_restricted_intent_the_screen_does_not_confirm_is_answered_instead(com
     message.latest_message["intent"]["confidence"] = 0.55
     messages, _ = run(actions.ActionRestrictedRequest, composer, message)
     assert not messages[0]["text"].startswith("I can't advise on doses")
+
+
+def test_a_question_misread_as_forget_me_is_answered_and_nothing_is_deleted(composer):
+    message = tracker("do you have information about earwax removal", "forget")
+    message.latest_message["intent"]["confidence"] = 0.99  # short and sure, but it names a subject
+    messages, events = run(actions.ActionForgetConversation, composer, message)
+    assert messages[0]["text"].startswith("I don't have information on earwax removal")
+    assert "delete_conversation" not in slots_of(events)
+    assert "/forget" in [b["payload"] for b in messages[0]["buttons"]]  # a real request is one tap away
+
+
+def test_a_medicine_request_only_the_classifier_saw_gets_the_decline_for_an_uncovered_medicine(composer):
+    message = tracker("what are the side effects of amoxicillin", "request_medication_change")
+    message.latest_message["intent"]["confidence"] = 0.97
+    messages, _ = run(actions.ActionRestrictedRequest, composer, message)
+    text = messages[0]["text"]
+    assert text.startswith("I don't have information on amoxicillin") and "pharmacist" in text
+    assert "“" not in text  # no autoimmune quotes in its place
+
+
+def test_a_confirmed_restricted_request_about_an_uncovered_medicine_quotes_nothing_in_its_place(composer):
+    message = tracker("should I stop taking my amoxicillin", "request_medication_change",
+                      safety={"kind": "medication_change", "category": "stop"})
+    messages, _ = run(actions.ActionRestrictedRequest, composer, message)
+    text = messages[0]["text"]
+    assert text.startswith("Please don't start, stop or change a medicine") and "I don't have information on amoxicillin" in text
+    assert "“" not in text

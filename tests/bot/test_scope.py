@@ -78,6 +78,20 @@ def test_a_question_the_documents_cover_is_answered(composer, row):
         assert any(dict(b.entities).get("condition") == "autoimmune disease" for b in reply.buttons)
 
 
+@pytest.mark.parametrize("row", TABLE["unlisted"], ids=lambda r: r["q"])
+def test_a_subject_no_lexicon_lists_is_declined_by_its_words(composer, row):
+    from bot.lexicon import default_lexicon
+
+    assert not [s for s in default_lexicon().subjects(row["q"]) if row["subject"] in s.text.lower()], "listed: not this test's case"
+    test_a_subject_the_documents_do_not_cover_is_declined_by_name(composer, row)
+
+
+@pytest.mark.parametrize("row", TABLE["unlisted_in_scope"], ids=lambda r: r["q"])
+def test_a_question_in_the_documents_words_is_not_declined(composer, row):
+    reply = ask(composer, row)
+    assert not reply.text.startswith(DECLINE), reply.text
+
+
 def test_the_tables_are_big_enough():
     assert len(TABLE["out_of_scope"]) >= 60 and len(TABLE["in_scope"]) >= 40
 
