@@ -339,7 +339,7 @@ class AnswerComposer:
             generic = generic_words()
             words = [w for w in re.findall(r"[^\W\d_]{3,}", phrase)  # "ups" of "flare ups" is no word; "WBC" is
                      if (len(w) >= 4 or w.isupper()) and w.lower() not in STOP_WORDS and w.lower() not in generic
-                     and lemma(w) not in generic]
+                     and lemma(w) not in generic and not w.lower().endswith("ly")]  # "exactly", "usually"
             if words and self.store.unknown_words(words):
                 return _display_phrase(phrase)
         return None

@@ -1,8 +1,8 @@
 """The NLU component that runs the safety screen (bot.safety, patterns in data/safety/).
 
-It runs on every message after the intent classifier and before the fallback classifier. A red flag
-overrides whatever the classifier said, in any turn, so emergency advice wins over every FAQ
-intent; requests for a diagnosis, a dose or a medicine change do the same. What was found is passed
+It runs on every message last, after the intent classifier and the fallback classifier. A red flag
+overrides whatever they said, in any turn, so emergency advice wins over every FAQ intent and over
+"did you mean"; requests for a diagnosis, a dose or a medicine change do the same. What was found is passed
 on in the parse data under ``safety`` ({"kind", "category"}), so no action screens the text again;
 an "urgent today" finding (see a doctor today) is passed on the same way without changing the intent.
 """

@@ -50,3 +50,22 @@ def test_an_urgent_finding_keeps_the_intent_and_is_passed_on():
     [message] = SafetyIntentOverride().process([classified(text, "ask_treatment")])
     assert message.get("intent")["name"] == "ask_treatment"
     assert message.get("safety")["kind"] == "urgent"
+
+
+def test_the_override_has_the_last_word_over_an_ambiguous_classifier():
+    """With a second intent within the ambiguity threshold, a fallback placed after the override
+    would turn the red flag into "did you mean": config.yml runs the override last."""
+    from pathlib import Path
+
+    import yaml
+    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+
+    pipeline = yaml.safe_load((Path(__file__).resolve().parents[3] / "config.yml").read_text())["pipeline"]
+    names = [step["name"] for step in pipeline]
+    assert names[-1] == "bot.rasa.nlu_safety.SafetyIntentOverride"
+    fallback = next(step for step in pipeline if step["name"] == "FallbackClassifier")
+    message = classified("what's the treatment for RA? also crushing chest pain right now and can't breathe", "ask_treatment", 0.95)
+    message.set("intent_ranking", [{"name": "ask_treatment", "confidence": 0.95}, {"name": "emergency", "confidence": 0.04}])
+    config = {**FallbackClassifier.get_default_config(), **{k: v for k, v in fallback.items() if k != "name"}}
+    [message] = SafetyIntentOverride().process(FallbackClassifier(config).process([message]))
+    assert message.get("intent") == {"name": "emergency", "confidence": 1.0}
