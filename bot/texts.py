@@ -74,6 +74,12 @@ FORGET_FAILED = (
     "Sorry, I could not delete this conversation just now. Please try again in a few minutes, "
     "or ask the clinic to delete it for you."
 )
+# What the Rasa server says when an action could not run (the action server or its database away:
+# bot.rasa.patches). It names the emergency number: the action that failed may be the emergency reply.
+ACTION_FAILED = (
+    "Sorry, I can't answer that just now. Please try again in a few minutes. "
+    "If you are seriously unwell, call your local emergency number."
+)
 # -- what a chat channel says when it refuses a message (bot.rasa.guard) --------------------------
 MESSAGE_TOO_LONG = "Your message is too long for me to read. Please shorten it and send it again."
 TOO_MANY_MESSAGES = "You are sending messages faster than I can answer. Please wait a moment and try again."

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stop what scripts/scale-up.sh started (`make scale-down`): nginx, the Rasa servers, the action
 # servers, then Redis and PostgreSQL (their data stays in $SCALE_DIR; `make scale-clean` removes it).
-# Only processes named in $SCALE_DIR/run/*.pid are stopped. SCALE_KEEP_SERVICES=1 keeps PostgreSQL and Redis.
+# Only processes named in $SCALE_DIR/run/*.pid are stopped. SCALE_KEEP_SERVICES=1 keeps PostgreSQL and Redis;
+# SCALE_ONLY="postgresql redis" (either or both) stops only those services.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/scale-env.sh
@@ -20,6 +21,31 @@ stop_pidfile() {
   echo "stopped $(basename "$pidfile" .pid)"
 }
 
+stop_redis() {
+  if pid="$(live_pid "$RUN_DIR/redis.pid")"; then
+    kill -TERM "$pid"
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$RUN_DIR/redis.pid"
+    echo "stopped redis"
+  fi
+}
+stop_postgres() {
+  if [ -f "$PG_DATA/postmaster.pid" ] && [ -n "$PG_BIN" ]; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null && echo "stopped postgresql"
+  fi
+}
+
+if [ -n "${SCALE_ONLY:-}" ]; then
+  for service in $SCALE_ONLY; do
+    case "$service" in
+      postgresql) stop_postgres ;;
+      redis) stop_redis ;;
+      *) echo "scale-down: SCALE_ONLY: no service named $service (postgresql, redis)" >&2; exit 1 ;;
+    esac
+  done
+  exit 0
+fi
+
 if pid="$(live_pid "$NGINX_PREFIX/nginx.pid")"; then
   kill -QUIT "$pid"
   for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -30,14 +56,7 @@ for pidfile in "$RUN_DIR"/rasa-*.pid "$RUN_DIR"/action-*.pid; do
   [ -e "$pidfile" ] && stop_pidfile "$pidfile"
 done
 if [ "${SCALE_KEEP_SERVICES:-0}" != 1 ]; then
-  if pid="$(live_pid "$RUN_DIR/redis.pid")"; then
-    kill -TERM "$pid"
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$RUN_DIR/redis.pid"
-    echo "stopped redis"
-  fi
-  if [ -f "$PG_DATA/postmaster.pid" ] && [ -n "$PG_BIN" ]; then
-    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null && echo "stopped postgresql"
-  fi
+  stop_redis
+  stop_postgres
 fi
 exit 0

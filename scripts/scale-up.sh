@@ -5,6 +5,7 @@
 #   deploy/endpoints.scaled.yml; nginx in front (deploy/nginx.conf.template).
 # Settings: scripts/scale-env.sh (all overridable from the environment). Idempotent: what is already
 # running is left alone, so it also restarts a server that died. `make scale-down` stops everything.
+# SCALE_ONLY="postgresql redis" (either or both) starts only those services.
 # Security (README, "Security"): generated passwords (PostgreSQL with scram-sha-256 for every
 # connection, Redis with requirepass), files private to this user, no Rasa HTTP API, and nginx
 # passing only the chat channels and /health, with a per-address rate limit.
@@ -97,6 +98,19 @@ wait_for() {
   done
   tail -n 30 "$LOG_DIR/$name.log" >&2 2>/dev/null; fail "$name did not answer at $url within ${SCALE_START_TIMEOUT} s"
 }
+
+if [ -n "${SCALE_ONLY:-}" ]; then
+  # Start only these services of a running layout ("postgresql", "redis"): after `SCALE_ONLY=...
+  # scale-down.sh` stopped them (tests/scale/test_outage.py: a database restart under load).
+  for service in $SCALE_ONLY; do
+    case "$service" in
+      postgresql) start_postgres ;;
+      redis) start_redis ;;
+      *) fail "SCALE_ONLY: no service named $service (postgresql, redis)" ;;
+    esac
+  done
+  exit 0
+fi
 
 if [ "$SCALE_LOCAL_SERVICES" = 1 ]; then
   start_postgres

@@ -86,7 +86,34 @@ def patch_model_load() -> None:
     RasaModel.load = classmethod(load)
 
 
-_PATCHES = (patch_action_response_validation, patch_model_load)
+def patch_failed_action_reply() -> None:
+    """Rasa 3.6.21 sends nothing when a custom action fails (action server or its database away): say so."""
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+
+    from bot import texts
+
+    original = RemoteAction.run
+    if getattr(original, "says_it_failed", False):
+        return
+
+    async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
+        try:
+            return await original(self, output_channel, nlg, tracker, domain)
+        except ActionExecutionRejection:
+            raise
+        except Exception:  # Rasa logs it and goes on without the action's events, as before
+            said = isinstance(output_channel, CollectingOutputChannel) and any(
+                m.get("text") == texts.ACTION_FAILED for m in output_channel.messages)
+            if not said:
+                await output_channel.send_text_message(tracker.sender_id, texts.ACTION_FAILED)
+            raise
+
+    run.says_it_failed = True  # type: ignore[attr-defined]
+    RemoteAction.run = run
+
+
+_PATCHES = (patch_action_response_validation, patch_model_load, patch_failed_action_reply)
 _applied = False
 
 

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore, validate_port
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, validate_port
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -16,16 +16,22 @@ from sqlalchemy import event
 
 from bot import settings
 from bot.db import DatabaseUnreachable, wait_until_reachable
+from bot.rasa.outage import Outage
 
 log = logging.getLogger(__name__)
 
 FORGET_ACTION = "action_forget_conversation"
 FORGET_SLOT = "delete_conversation"  # set by FORGET_ACTION when the conversation is to be deleted
 
+# What a database that stopped answering raises (refused, closed, shutting down, timed out); any
+# other error is a bug and goes on to Rasa's fail-safe wrapper as before.
+DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, sa.exc.TimeoutError)
+
 # Whether the latest "delete my conversation" of a sender succeeded, until its channel asks
 # (bot.rasa.guard confirms the deletion only on True). Bounded: outcomes nobody asked for age out.
 _FORGET_OUTCOMES: "OrderedDict[str, bool]" = OrderedDict()
 _FORGET_OUTCOMES_KEPT = 10_000
+_UNREAD_KEPT = 10_000  # senders whose conversation could not be read, until their next turn
 
 
 def _record_forget_outcome(sender_id: Text, deleted: bool) -> None:
@@ -55,15 +61,26 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     * Database errors never carry the statement's parameters (patients' words) into the logs.
     * An unreachable server database stops the server with one clear error after
       ``TRACKER_DB_CONNECT_TIMEOUT`` seconds, instead of Rasa's endless retries.
+    * A database that stops answering while the server runs (README, "When a database fails"):
+      Rasa 3.6.21's fail-safe wrapper would log every failed call with its SQL, answer from an empty
+      conversation, and keep each unsaved conversation in a memory store it never reads back (nor
+      deletes on request). Here the outage is logged once, and when it is over (:class:`Outage`);
+      the turn is answered from an empty conversation as before, but nothing of it is kept anywhere,
+      and a conversation that could not be read is not saved (a fresh tracker's events would be
+      appended to the stored ones out of place). Pooled connections are checked before use, so the
+      first turns after a restart of the database are saved like any other.
     """
 
     PURGE_BATCH = 500
     Unavailable = DatabaseUnreachable
+    engine: sa.engine.Engine
 
     def __init__(self, domain: Optional[Domain] = None, retention_days: Optional[int] = None, **kwargs: Any) -> None:
         self._wait_for_database(kwargs)
         super().__init__(domain=domain, **kwargs)
-        self.engine.hide_parameters = True
+        self._reconnecting_engine()
+        self.outage = Outage("tracker store database", "turns are answered but not saved until it is back")
+        self._unread: "OrderedDict[str, None]" = OrderedDict()  # senders whose latest read failed
         if retention_days is None:
             from bot.clinic import default_clinic_config
 
@@ -108,6 +125,38 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         finally:
             engine.dispose()
 
+    def _reconnecting_engine(self) -> None:
+        """Rasa's engine, with every pooled connection checked before use (``pool_pre_ping``), no
+        statement parameters (patients' words) in errors, and PostgreSQL connection attempts given up
+        after 5 s (not the system's TCP timeout, while the server's event loop waits)."""
+        url = self.engine.url
+        engine_kwargs = create_engine_kwargs(url)
+        if url.get_backend_name() == "postgresql":
+            engine_kwargs["connect_args"] = {**engine_kwargs.get("connect_args", {}), "connect_timeout": 5}
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **engine_kwargs)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    def _mark_unread(self, sender_id: Text, unread: bool) -> None:
+        self._unread.pop(sender_id, None)
+        if unread:
+            self._unread[sender_id] = None
+            while len(self._unread) > _UNREAD_KEPT:
+                self._unread.popitem(last=False)
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        try:
+            tracker = await super().retrieve(sender_id)
+        except Exception as error:
+            self._mark_unread(sender_id, True)
+            if not isinstance(error, DATABASE_DOWN):
+                raise
+            self.outage.failed(error)
+            return None  # Rasa starts an empty conversation, as its fail-safe wrapper would
+        self._mark_unread(sender_id, False)
+        self.outage.recovered()
+        return tracker
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         if asked_to_forget(tracker):
             try:
@@ -115,10 +164,20 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             except Exception as error:  # the channel tells the patient; nothing of theirs is logged
                 log.error("could not delete a conversation at the user's request: %s", type(error).__name__)
                 _record_forget_outcome(tracker.sender_id, False)
+                if isinstance(error, DATABASE_DOWN):
+                    self.outage.failed(error)
             else:
                 _record_forget_outcome(tracker.sender_id, True)
+                self.outage.recovered()
             return
-        await super().save(tracker)
+        if tracker.sender_id in self._unread:
+            return  # its stored conversation could not be read: this turn is not kept
+        try:
+            await super().save(tracker)
+        except DATABASE_DOWN as error:
+            self.outage.failed(error)
+            return  # not kept anywhere (Rasa's wrapper would keep it in a memory store nobody reads)
+        self.outage.recovered()
         if self._purge_timer is None and time.time() - self._last_purge > self.purge_interval:
             self.purge_expired()
 

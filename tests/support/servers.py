@@ -350,8 +350,8 @@ class ScaledLayout:
         env.update(self.extra_env)
         return env
 
-    def run_script(self, name: str, timeout: float = START_TIMEOUT_S) -> subprocess.CompletedProcess:
-        return subprocess.run([str(PROJECT_ROOT / "scripts" / name)], cwd=PROJECT_ROOT, env=self.script_env(),
+    def run_script(self, name: str, timeout: float = START_TIMEOUT_S, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(PROJECT_ROOT / "scripts" / name)], cwd=PROJECT_ROOT, env={**self.script_env(), **env},
                               capture_output=True, text=True, timeout=timeout)
 
     def up(self) -> float:
@@ -364,6 +364,16 @@ class ScaledLayout:
 
     def down(self) -> None:
         self.run_script("scale-down.sh", timeout=300)
+
+    def stop_service(self, name: str) -> None:
+        """Stop PostgreSQL (``"postgresql"``) or Redis (``"redis"``) alone, as ``SCALE_ONLY=<name> make scale-down``."""
+        result = self.run_script("scale-down.sh", timeout=120, SCALE_ONLY=name)
+        assert result.returncode == 0 and f"stopped {name}" in result.stdout, f"{result.stdout}\n{result.stderr}"
+
+    def start_service(self, name: str) -> None:
+        """Start it again, as ``SCALE_ONLY=<name> make scale-up`` (the other servers keep running)."""
+        result = self.run_script("scale-up.sh", timeout=120, SCALE_ONLY=name)
+        assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
 
     def ensure_up(self) -> None:
         """Bring back whatever a test stopped (scale-up.sh restarts only what is not running)."""
