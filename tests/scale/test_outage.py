@@ -273,3 +273,46 @@ def test_redis_restarted_under_load(scaled):
     assert_logged_once_per_server(logs.since(), "lock store (Redis)")
     assert_no_patient_text_in_logs(scaled, load.phrase)
 
+
+
+def test_a_conversation_that_could_not_be_read_is_not_saved_over(scaled):
+    """A turn whose read failed (PostgreSQL away) but whose save would succeed (back meanwhile) is
+    not saved: Rasa would append the events of the empty conversation it started after the stored
+    ones. And Rasa's fail-safe wrapper never gets anything to keep in memory."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    from bot.rasa.tracker_store import PrivateSQLTrackerStore
+
+    store = PrivateSQLTrackerStore(domain=Domain.load("domain.yml"), dialect="postgresql", host="127.0.0.1",
+                                   port=scaled.pg_port, db="clinic_tracker", username="clinic", password=scaled.db_password)
+    wrapped = FailSafeTrackerStore(store)
+    sender = f"unread-{uuid.uuid4().hex[:8]}"
+
+    async def turn(text: str) -> None:
+        tracker = await wrapped.get_or_create_tracker(sender)
+        tracker.update(UserUttered(text))
+        tracker.update(ActionExecuted("action_listen"))
+        await wrapped.save(tracker)
+
+    async def scenario() -> None:
+        await turn("first")
+        await asyncio.to_thread(scaled.stop_service, "postgresql")
+        try:
+            fresh = await wrapped.get_or_create_tracker(sender)  # the read fails: an empty conversation
+            assert [e for e in fresh.events if isinstance(e, UserUttered)] == []
+        finally:
+            await asyncio.to_thread(scaled.start_service, "postgresql")
+        for _ in range(2):  # longer than the stored conversation: Rasa would append its tail
+            fresh.update(UserUttered("during"))
+            fresh.update(ActionExecuted("action_listen"))
+        await wrapped.save(fresh)  # PostgreSQL answers again, but this conversation was not read
+        await turn("after")  # read again: saved again
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.engine.dispose()
+    assert [e["text"] for e in scaled.events(sender) if e["event"] == "user"] == ["first", "after"]
+    assert wrapped._fallback_tracker_store is None  # nothing was handed to Rasa's in-memory store
