@@ -61,4 +61,20 @@ class WidgetClient:
         return self.replies[start:]
 
     async def close(self) -> None:
-        await self.client.disconnect()
+        await close_polling_client(self.client)
+
+
+async def close_polling_client(client: Any) -> None:
+    """``client.disconnect()`` (socket.io DISCONNECT and engine.io CLOSE, posted to the server) without
+    waiting out the pending long-poll GET: this python-engineio server answers a closed session's GET
+    only at its next ping (``ping_interval``, 25 s), and the client waits for that answer. Once the
+    CLOSE is posted (the write loop ends), the client's HTTP session is closed, which ends the GET,
+    as a browser tab drops its pending request when it closes."""
+    eio = client.eio
+    closing = asyncio.ensure_future(client.disconnect())
+    writer = eio.write_loop_task
+    if writer is not None:
+        await asyncio.wait({writer, closing}, return_when=asyncio.FIRST_COMPLETED)
+    if not closing.done() and eio.http is not None:
+        await eio.http.close()
+    await closing
