@@ -54,7 +54,7 @@ PAIN_TOPICS = (Topic.CONDITIONS_FOR_PAIN, Topic.PAIN_TYPES)
 #: Topics on which what the documents say of autoimmune conditions in general holds for each of them
 #: (stress, when to see a doctor, why diagnosis is hard); treatment, diagnosis, symptoms and mechanism
 #: are a condition's own, so for a condition they don't cover, the general facts are offered, not quoted.
-GENERAL_ADVICE_TOPICS = (Topic.STRESS, Topic.WHEN_TO_SEE_DOCTOR, Topic.DIAGNOSIS_DIFFICULTY)
+GENERAL_ADVICE_TOPICS = (Topic.STRESS, Topic.WHEN_TO_SEE_DOCTOR, Topic.DIAGNOSIS_DIFFICULTY, Topic.DIAGNOSIS, Topic.TREATMENT)
 #: Topics for which the pain a condition causes is the documents' answer when they say nothing more specific.
 LINK_FALLBACK_TOPICS = (Topic.SYMPTOMS, Topic.CONDITION_INFO, Topic.MECHANISM)
 #: Words by which a document gives a condition weight ("one of the primary causes"): named first.
@@ -290,7 +290,13 @@ class AnswerComposer:
 
         conditions = [c for c in (self.store.resolve_condition(w) for w in question.conditions if not inside_outside(w)) if c]
         pains = [p for p in (self.store.resolve_pain_type(w) for w in question.pains if not inside_outside(w)) if p]
-        in_text = [c for c in conditions if _mentions(text, c, question.conditions)] or conditions
+        # What the store's own spellings find: the same as the NLU's lookup tables, and a document
+        # added since the model was trained ("scleritis", "forearm pain") is understood at once.
+        named_conditions, named_pains = self.store.names_in(text)
+        conditions += [c for w, c in named_conditions if c not in conditions and not inside_outside(w)]
+        pains += [p for w, p in named_pains if p not in pains and not inside_outside(w)]
+        condition_words = (*question.conditions, *(w for w, _ in named_conditions))
+        in_text = [c for c in conditions if _mentions(text, c, condition_words)] or conditions
         condition = next((c for c in in_text if c.group != "umbrella"), None)
         pain = next(iter(pains), None)
         if condition is None and pain is None and terms:
@@ -303,7 +309,7 @@ class AnswerComposer:
         if condition is None and outside and not pain_answers:
             first = (named or outside)[0]
             return _Subject(not_covered=_display_subject(first), not_covered_kind=first.kind)
-        if condition is not None and topic not in PAIN_TOPICS and questions and not self._named_in(questions, condition, question.conditions):
+        if condition is not None and topic not in PAIN_TOPICS and questions and not self._named_in(questions, condition, condition_words):
             # The story names a covered condition but the question asks about something else: the
             # subject its own words name ("... lupus ... still gets leg cramps. What can she do for the
             # cramps?"), else a medicine the story names ("... wants to give me plaquenil. Should I be
@@ -474,10 +480,10 @@ class AnswerComposer:
         # do not say what lupus is, and they say nothing about gout or osteoporosis.
         wants_general = condition is None or (condition.group in SPECIFIC_GROUPS and topic is not Topic.CONDITION_INFO)
         general = self.store.facts(kind, general=True) if wants_general else []
-        if (condition is not None or pain is not None) and topic is not Topic.WHEN_TO_SEE_DOCTOR:
+        if condition is not None or pain is not None:
             # For a named subject, only what is said of autoimmune conditions as such, not of one pain
-            # ("Managing bone pain ..." is no answer about lupus or nerve pain); when to see a doctor
-            # is the same advice whatever the pain.
+            # ("Managing bone pain ..." or "persistent hip pain ... see a doctor" is no answer about
+            # lupus or nerve pain).
             general = [f for f in general if f.pain_type is None]
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
@@ -511,7 +517,8 @@ class AnswerComposer:
         # Nothing on this subject: say so, and offer (never pass off) what they say in general.
         general_button = Button(_display(topic_spec.did_you_mean.format(subject=topic_spec.general_subject)),
                                 topic_spec.intent, (("condition", GENERAL_CONDITION),))
-        text = _join([texts.NO_SPECIFIC_INFORMATION.format(topic=topic_spec.name, subject=subject), texts.GENERAL_OFFER])
+        text = _join([texts.NO_SPECIFIC_INFORMATION.format(topic=topic_spec.name, subject=subject), texts.ASK_CLINICIAN,
+                      texts.GENERAL_OFFER])
         return Reply(text=text, buttons=(general_button, Button(texts.TALK_TO_A_PERSON, HUMAN_INTENT)),
                      condition=condition_name, pain_type=pain_key)
 

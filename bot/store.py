@@ -160,6 +160,42 @@ class ConditionStore:
                 return None
             return _pain_ref(session.get(PainTypeAlias, match).pain_type)
 
+    def names_in(self, text: Optional[str]) -> Tuple[List[Tuple[str, ConditionRef]], List[Tuple[str, PainTypeRef]]]:
+        """The conditions and pain types a message names by any spelling the store knows, as
+        (spelling, reference), longest spelling first: what the NLU's lookup tables find, read from the
+        store itself, so a document added by `make store` is understood before the model is retrained.
+        A spelling of three letters or fewer counts only in capitals ("AS", never "as")."""
+        if not text or not text.strip():
+            return [], []
+        padded = f" {normalize(text)} "
+        with self._session() as session:
+            found = []
+            for model in (ConditionAlias, PainTypeAlias):
+                for alias, alias_id in self._aliases(session, model).items():
+                    if f" {alias} " not in padded:
+                        continue
+                    if len(alias) <= 3 and not re.search(rf"\b{re.escape(alias.upper())}\b", text):
+                        continue
+                    found.append((alias, model, alias_id))
+            found.sort(key=lambda f: -len(f[0]))
+            conditions: List[Tuple[str, ConditionRef]] = []
+            pains: List[Tuple[str, PainTypeRef]] = []
+            taken: List[str] = []
+            for alias, model, alias_id in found:
+                if any(f" {alias} " in f" {longer} " for longer in taken):
+                    continue  # "arthritis" inside "psoriatic arthritis"
+                taken.append(alias)
+                row = session.get(model, alias_id)
+                if model is ConditionAlias:
+                    ref = _condition_ref(row.condition)
+                    if all(ref != c for _, c in conditions):
+                        conditions.append((alias, ref))
+                else:
+                    pain = _pain_ref(row.pain_type)
+                    if all(pain != p for _, p in pains):
+                        pains.append((alias, pain))
+            return conditions, pains
+
     def conditions_with_information(self) -> List[ConditionRef]:
         """Specific conditions the documents say something about, most documented first."""
         with self._session() as session:

@@ -313,7 +313,7 @@ def test_a_lower_case_english_word_is_not_an_abbreviation(composer):
     message = tracker("it feels as if something stings behind my knee, what doctor should I see", "ask_when_to_see_doctor")
     message.latest_message["entities"] = [{"entity": "condition", "value": "ankylosing spondylitis", "start": 9, "end": 11}]
     messages, _ = run(actions.ActionAnswer, composer, message)
-    assert "ankylosing spondylitis" not in messages[0]["text"]
+    assert "ankylosing spondylitis" not in messages[0]["text"].split("\n\n")[0]  # (the list of what it covers may name it)
 
 
 def test_a_restricted_intent_the_screen_does_not_confirm_is_answered_instead(composer):
