@@ -98,6 +98,7 @@ DOCUMENTED_OWN_TOPICS: Dict[str, Tuple[str, ...]] = {
 # -- the assistant's own sentences (bot/texts.py, domain.yml, config/clinic.yml) -----------------
 NO_INFO_MARKERS = ["don't have information", "don't say that", "outside what i can help", "didn't understand"]
 NO_SPECIFIC_MARKER = "don't say anything about"  # "... about {topic} for {condition} specifically"
+NO_TOPIC_MARKER = "don't have information on when to see a doctor"
 RESTRICTED_MARKERS = ["can't tell whether you have", "can't advise on doses", "don't start, stop or change a medicine"]
 #: An in-scope question is not answered when the reply says one of these (a decline, a "did you mean").
 ANSWER_REFUSED_MARKERS = ["don't have information", "outside what i can help", "didn't understand", "did you mean"]
@@ -194,6 +195,10 @@ def expectation_for(intent: str, condition: Optional[str], group: Optional[str],
         return facts((WHAT_IS[condition], 1)) if condition in WHAT_IS else NO_INFO
     if condition is None and pain is not None and pain not in COVERED_PAINS:
         return NO_INFO  # knee, ankle, jaw...: no document covers them
+    if topic == "when_to_see_doctor" and (condition is not None or pain not in (None, "hip")):
+        # The documents' only advice on when to see a doctor is about hip pain: for anything else an
+        # honest "they don't say" is right (blind graders marked the hip passage misleading there).
+        return Expectation("facts", facts((TOPIC_FACTS[topic], 1)).groups, (), (NO_SPECIFIC_MARKER, NO_TOPIC_MARKER))
     return with_honest_gap(facts((TOPIC_FACTS[topic], 1)), intent, condition, group)
 
 

@@ -552,7 +552,8 @@ class AnswerComposer:
         documented = ref is None or self._documented_condition(ref)
         if topic_spec.topic is Topic.CONDITION_INFO or not documented:
             return self.no_information(subject, condition=condition)  # a condition no document speaks of
-        text = _join([texts.NO_INFORMATION_TOPIC.format(topic=topic_spec.name, subject=subject), self._what_i_cover()])
+        text = _join([texts.NO_INFORMATION_TOPIC.format(topic=topic_spec.name, subject=subject), texts.ASK_CLINICIAN,
+                      self._what_i_cover()])
         return Reply(text=text, buttons=self._example_buttons(), condition=condition)
 
     def _ask_pain(self, topic: Topic) -> Reply:

@@ -355,3 +355,10 @@ def test_report_says_what_was_chosen_with_the_numbers():
     assert "| emergency / sepsis | 2/2 | 2 | 100.0% |" in text
     assert "| ready (launch to first answer) <= 10 s | 15 | 25.0 s | **no** |" in text
     assert "(load average 1.0 → 1.5)" in text
+
+
+def test_when_to_see_a_doctor_about_something_other_than_hip_pain_may_be_an_honest_gap():
+    gap = "I don't have information on when to see a doctor for multiple sclerosis in our clinic's documents."
+    assert bot_correct(expectation_for("ask_when_to_see_doctor", "multiple sclerosis", "autoimmune", None), gap)
+    assert bot_correct(expectation_for("ask_when_to_see_doctor", None, None, "nerve"), gap.replace("multiple sclerosis", "nerve pain"))
+    assert not bot_correct(expectation_for("ask_when_to_see_doctor", None, None, "hip"), gap.replace("multiple sclerosis", "hip pain"))
