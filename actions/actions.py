@@ -273,6 +273,9 @@ class ActionDefaultAskRephrase(ComposerAction, Action):
         return []
 
 
+SESSION_START_INTENT = "session_start"  # Rasa's own intent for "/session_start"
+
+
 class ActionSessionStart(ComposerAction, Action):
     """Every conversation starts by saying what the bot is for and that it is not for emergencies."""
 
@@ -280,5 +283,22 @@ class ActionSessionStart(ComposerAction, Action):
         return "action_session_start"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        self.send(dispatcher, self.composer.welcome())
+        if not _welcomed_this_turn(tracker):
+            self.send(dispatcher, self.composer.welcome())
         return [SessionStarted(), ActionExecuted("action_listen")]
+
+
+def _welcomed_this_turn(tracker: Tracker) -> bool:
+    """A client that opens with "/session_start" starts a session twice: Rasa's for the new sender,
+    then the payload's own. The welcome of the first is already on screen."""
+    if (tracker.latest_message.get("intent") or {}).get("name") != SESSION_START_INTENT:
+        return False
+    events = list(tracker.events)
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    before = events[: users[-1]] if users else events
+    for event in reversed(before):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "session_started":
+            return True
+    return False

@@ -203,6 +203,20 @@ def test_session_start_states_the_scope(composer):
     assert [e["event"] for e in events] == ["session_started", "action"]
 
 
+def test_a_client_opening_with_session_start_is_welcomed_once(composer):
+    opened = tracker("/session_start", "session_start")
+    opened.events = [{"event": "action", "name": "action_session_start"}, {"event": "session_started"},
+                     {"event": "action", "name": "action_listen"}, {"event": "bot", "text": composer.welcome().text},
+                     {"event": "user", "text": "/session_start", "parse_data": {"intent": {"name": "session_start"}}}]
+    messages, events = run(actions.ActionSessionStart, composer, opened)
+    assert messages == [] and [e["event"] for e in events] == ["session_started", "action"]
+    later = tracker("/session_start", "session_start")  # a restart after a conversation: welcomed again
+    later.events = opened.events[:4] + [{"event": "user", "text": "what causes hip pain"}, {"event": "bot", "text": "..."},
+                                        {"event": "user", "text": "/session_start"}]
+    messages, _ = run(actions.ActionSessionStart, composer, later)
+    assert "not for emergencies" in messages[0]["text"]
+
+
 def test_the_action_server_registers_every_domain_action():
     import yaml
     from rasa_sdk.executor import ActionExecutor

@@ -130,3 +130,9 @@ def test_patient_text_is_not_written_to_the_logs(servers):
     secret = f"zebra{uuid.uuid4().hex[:8]} hip pain"
     servers.say(sender(), f"my {secret} is bad, what causes it")
     assert secret not in servers.logs()
+
+
+@pytest.mark.parametrize("opening", ["/session_start", "/get_started"])
+def test_a_client_opening_payload_gets_the_welcome_once(servers, opening):
+    replies = servers.say(sender(), opening)
+    assert [r.get("text") for r in replies] == [CLINIC.scope_notice]
