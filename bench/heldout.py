@@ -1,6 +1,7 @@
 """The held-out questions: tests/test_nlu.yml, the labelled real consumer questions, the held-out sets
 written in their style (bench/heldout_real_style.jsonl, heldout_terms.jsonl, heldout_multi.jsonl), and the
-scope sets (bench/heldout_in_scope.jsonl, heldout_out_of_scope_medical.jsonl)."""
+scope sets (bench/heldout_in_scope.jsonl, heldout_out_of_scope_medical.jsonl), and the questions about the
+held-out new documents of bench/new_documents/ (bench/heldout_new_documents.jsonl)."""
 from __future__ import annotations
 
 import json
@@ -21,6 +22,8 @@ TERMS = ROOT / "bench" / "heldout_terms.jsonl"  # "what are DMARDs?": terms the 
 MULTI = ROOT / "bench" / "heldout_multi.jsonl"  # two or three questions in one message
 IN_SCOPE = ROOT / "bench" / "heldout_in_scope.jsonl"  # questions the documents answer (must not be declined)
 OUT_OF_SCOPE_MEDICAL = ROOT / "bench" / "heldout_out_of_scope_medical.jsonl"  # subjects the documents don't cover
+NEW_DOCUMENTS = ROOT / "bench" / "new_documents"  # documents on topics data/vocabulary.yml does not list
+NEW_DOCUMENT_QUESTIONS = ROOT / "bench" / "heldout_new_documents.jsonl"  # questions those documents answer
 VOCABULARY = ROOT / "data" / "vocabulary.yml"
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
 
@@ -161,6 +164,31 @@ def out_of_scope_medical_questions(path: Path = OUT_OF_SCOPE_MEDICAL) -> List[Qu
     intent (any topic intent is fine: the composer declines by subject), so they are left out of intent scores."""
     return [Question(row["question"], "", DECLINED, "oos_medical", subject=row["subject"], kind=row.get("kind"))
             for row in _rows(path)]
+
+
+@dataclass(frozen=True)
+class NewDocumentQuestion:
+    """A question about one of the held-out new documents: right when the reply holds its facts and
+    cites that document (its title)."""
+    question: Question
+    document: str  # file name in bench/new_documents/
+    title: str  # the document's first line, which the reply must cite
+    subject: str  # the new condition, pain site or term it asks about
+
+
+def document_title(path: Path) -> str:
+    """A document's title: its first non-empty line (the format of data/documents/*.txt)."""
+    return next(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def new_document_questions(path: Path = NEW_DOCUMENT_QUESTIONS, folder: Path = NEW_DOCUMENTS) -> List[NewDocumentQuestion]:
+    """bench/heldout_new_documents.jsonl: each row names its document (a file in ``folder``), the subject
+    asked about and the facts (phrases of that document) a correct reply quotes."""
+    out = []
+    for row in _rows(path):
+        question = Question(row["question"], row["intent"], Expectation.from_json(row["expect"]), "new_document")
+        out.append(NewDocumentQuestion(question, row["document"], document_title(folder / row["document"]), row["subject"]))
+    return out
 
 
 def store_resolver(store) -> Resolver:

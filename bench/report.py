@@ -26,6 +26,9 @@ def name_of(system: str) -> str:
 def write(results: dict, raw: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     results = {**results, "generated": dt.datetime.now().isoformat(timespec="seconds"), "machine": _machine(raw)}
+    if raw.get("new_documents"):
+        results["new_documents"] = {k: v for k, v in raw["new_documents"].items() if not k.startswith("rows_")}
+        results["new_documents"]["failures"] = new_document_failures(raw["new_documents"])
     (out / "bench.json").write_text(json.dumps(_clean(results), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     work = Path(__file__).resolve().parent.parent / "var" / "bench"
     work.mkdir(parents=True, exist_ok=True)
@@ -240,6 +243,7 @@ def markdown(results: dict, plots: Dict[str, str]) -> str:
     lines += report_speed_section(results.get("report_speed"))
     lines += how_measured(results)
     lines += store_section(results, plots)
+    lines += new_documents_section(results.get("new_documents"))
     lines += profile_sections(results)
     return "\n".join(lines) + "\n"
 
@@ -584,6 +588,53 @@ def store_section(results: dict, plots: Dict[str, str]) -> List[str]:
         f"![store build time]({plots['store']})",
         "",
     ]
+    return lines
+
+
+def new_document_failures(new_documents: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The questions not answered from their new document after training (before, when not trained)."""
+    rows = new_documents.get("rows_after") or new_documents.get("rows_before") or []
+    return [{"text": r["text"], "document": r["document"], "intent": r.get("predicted"), "facts": r.get("facts"),
+             "cites": r.get("cites"), "reply": r["reply"]} for r in rows if not r["correct"]]
+
+
+def _recall(n: Dict[str, Any], when: str) -> str:
+    share = n.get(f"recall_{when}")
+    count = n.get(f"recalled_{when}")
+    return _pct(share) if count is None else f"{count}/{n['questions']} ({_pct(share)})"
+
+
+def new_documents_section(new_documents: Optional[Dict[str, Any]]) -> List[str]:
+    """New-document recall (issue 20): a clinic adds documents on new topics, runs `make store` and `make train`."""
+    if not new_documents:
+        return []
+    lines = ["## New-document recall (issue 20)", ""]
+    if "error" in new_documents or "skipped" in new_documents:
+        return lines + [f"Not measured: {_md(new_documents.get('error') or new_documents['skipped'])}", ""]
+    n = new_documents
+    failures = n.get("failures") if "failures" in n else new_document_failures(n)
+    lines += [
+        f"The {len(n['documents_added'])} documents of `bench/new_documents/` (a pain site and a condition each that "
+        "`data/vocabulary.yml` does not list) added to a scratch copy of `data/documents`; the "
+        f"{n['questions']} questions of `bench/heldout_new_documents.jsonl` asked over REST, each in a new conversation. A question is "
+        "recalled when the reply quotes the facts the document gives for it and cites the document's title. *Before training*: the "
+        f"project's model (`{n['model_before']}`) with the new store; *after*: a model trained on the NLU data exported from that store "
+        "(`config.yml`, `domain.yml`, `data/stories`), with an empty Rasa cache. Store build and NLU export: the wall time of "
+        "`python -m bot build-store` and `python -m bot export-nlu` (`make store`'s two steps, process start included).",
+        "",
+        "| documents added | store build (s) | NLU export (s) | training (s) | recall before training | recall after training |",
+        "|---|---|---|---|---|---|",
+        f"| {len(n['documents_added'])} (of {n['documents_total']}) | {_num(n['store_build_s'], '', 1)} | {_num(n['nlu_export_s'], '', 1)} | "
+        f"{_num(n.get('training_s'), '', 0)} ({_num(n.get('training_cpu_s'), '', 0)} CPU) | {_recall(n, 'before')} | "
+        f"**{_recall(n, 'after')}** |",
+        "",
+    ]
+    if failures:
+        lines.append(f"Not answered from the new document after training ({len(failures)}; replies in `var/bench/new_documents.json`):")
+        for f in failures:
+            why = "no citation" if f.get("facts") else "facts missing"
+            lines.append(f"- “{_md(f['text'])}” ({f['document']}; intent {f.get('intent')}; {why})")
+        lines.append("")
     return lines
 
 

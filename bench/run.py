@@ -11,12 +11,16 @@
    (tests/support/servers.py: scripts/serve.sh), time to first answer, every held-out question over
    REST (intent from /model/parse), latency with 1 and 20 users, memory; more cold starts for the
    ready time. py-spy profiles of our servers (per turn and start-up) when py-spy is installed.
-5. The report (bench/metrics.py, bench/report.py); `python -m bench report` redoes it from var/bench/raw.json, and
+5. New-document recall (issue 20): the documents of bench/new_documents/ added to a scratch copy of data/documents;
+   `make store`'s two steps timed (build-store, export-nlu); the questions of bench/heldout_new_documents.jsonl asked
+   with the project's model (before training) and with a model trained on the exported NLU data (after); the
+   training timed. `python -m bench new-documents` runs this step alone.
+6. The report (bench/metrics.py, bench/report.py); `python -m bench report` redoes it from var/bench/raw.json, and
    `python -m bench rescore` first checks the recorded replies again against the current expectations.
 
 Environment: BENCH_REPEATS (3), BENCH_TRAIN_REPEATS (1), BENCH_SIZES ("10,30,100,300,1000"), BENCH_PROFILE (1),
 BENCH_SYSTEMS (all; e.g. "ours,logreg"), BENCH_REUSE_TRAINING=1 (keep the models and training times of the
-last run), BENCH_QUICK=1 (small numbers, for trying the pipeline out).
+last run), BENCH_NEW_DOCUMENTS=0 (skip step 5), BENCH_QUICK=1 (small numbers, for trying the pipeline out).
 """
 from __future__ import annotations
 
@@ -40,10 +44,13 @@ from bench import corpus, metrics, pipelines, report
 from bench.bm25 import BM25
 from bench.expectations import bot_correct, multi_correct, names_subject, search_correct
 from bench.heldout import (
+    NEW_DOCUMENTS,
     MultiQuestion,
+    NewDocumentQuestion,
     Question,
     in_scope_questions,
     multi_questions,
+    new_document_questions,
     out_of_scope_medical_questions,
     real_questions,
     real_style_questions,
@@ -58,6 +65,7 @@ WORK = ROOT / "var" / "bench"
 REPORTS = ROOT / "reports"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 PY_SPY = ROOT / ".venv" / "bin" / "py-spy"
+PROJECT_MODEL = ROOT / "models" / "clinic-assistant.tar.gz"
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 REPEATS = int(os.environ.get("BENCH_REPEATS", "1" if QUICK else "3"))
 TRAIN_REPEATS = int(os.environ.get("BENCH_TRAIN_REPEATS", "1"))
@@ -426,6 +434,127 @@ def profile_startup(model: Path, store_db: Path) -> Dict[str, object]:
     return {"ready_s_while_profiled": first, "log": timeline, "model": _relative(model), **out}
 
 
+# -- new documents (issue 20) ----------------------------------------------------------------------
+def _timed_run(command: List[str], env: Dict[str, str], log: Path) -> Tuple[float, float]:
+    """Run one command of the project (cwd = the project), its output to ``log``: (wall s, CPU s)."""
+    import resource
+
+    log.parent.mkdir(parents=True, exist_ok=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    with log.open("w") as handle:
+        result = subprocess.run(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, timeout=3600)
+    elapsed = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise RuntimeError(f"`{' '.join(command[1:4])}` failed: see {_relative(log)}")
+    return elapsed, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def _learned(build_log: Path, names: Sequence[str]) -> Dict[str, List[str]]:
+    """What `build-store` said it found in each of ``names`` (its per-document lines)."""
+    out: Dict[str, List[str]] = {}
+    current: Optional[str] = None
+    for line in build_log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("- "):
+            current = next((n for n in names if line[2:].startswith(n)), None)
+            if current:
+                out[current] = []
+        elif current and line.startswith("    "):
+            out[current].append(line.strip())
+    return out
+
+
+def _recall(running: SimpleNamespace, items: Sequence[NewDocumentQuestion]) -> Tuple[float, List[dict]]:
+    """Every question once (a new conversation each): right when the reply quotes the facts and cites
+    the document's title. Returns (share right, rows)."""
+    rows, _ = evaluate_bot(running, [item.question for item in items], [])
+    for row, item in zip(rows, items):
+        cites = item.title in row["reply"]
+        row.update(document=item.document, subject=item.subject, facts=row["correct"], cites=cites, correct=row["correct"] and cites)
+    return (sum(r["correct"] for r in rows) / len(rows) if rows else 0.0), rows
+
+
+def bench_new_documents(model: Path = PROJECT_MODEL) -> Dict[str, Any]:
+    """Issue 20's promise to a clinic: add a document, `make store`, done (and `make train` for the NLU).
+
+    In var/bench/new_documents/: data/documents plus bench/new_documents/; `python -m bot build-store` and
+    `python -m bot export-nlu` (the two steps of `make store`) timed into a scratch SQLite store and a scratch
+    copy of data/nlu; the questions of bench/heldout_new_documents.jsonl asked of ``model`` (the project's,
+    not retrained: recall before training) and of a model trained on the scratch NLU data with config.yml,
+    domain.yml and data/stories (an empty, fresh Rasa cache, as the bench trains every model: recall after)."""
+    items = new_document_questions()
+    if not model.is_file():
+        return {"skipped": f"no model at {_relative(model)} (make train)"}
+    scratch = WORK / "new_documents"
+    logs = WORK / "logs" / "new-documents"
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.rmtree(logs, ignore_errors=True)
+    documents = scratch / "documents"
+    shutil.copytree(corpus.DOCUMENTS, documents)
+    added = sorted(NEW_DOCUMENTS.glob("*.txt"))
+    for path in added:
+        shutil.copy(path, documents / path.name)
+    store_db = scratch / "condition_store.db"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{store_db}", "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    progress(f"new documents: store from {len(list(documents.glob('*.txt')))} documents ({len(added)} new), load average {load_average()}")
+    store_s, _ = _timed_run([str(PYTHON), "-m", "bot", "build-store", "--documents", str(documents)], env, logs / "build-store.log")
+    data = scratch / "data"
+    shutil.copytree(ROOT / "data" / "nlu", data / "nlu")
+    shutil.copytree(ROOT / "data" / "stories", data / "stories")
+    export_s, _ = _timed_run([str(PYTHON), "-m", "bot", "export-nlu", "--output", str(data / "nlu" / "vocabulary_generated.yml")],
+                             env, logs / "export-nlu.log")
+    progress(f"new documents: build-store {store_s:.1f} s, export-nlu {export_s:.1f} s")
+    result: Dict[str, Any] = {
+        "documents_added": [p.name for p in added], "documents_total": len(list(documents.glob("*.txt"))),
+        "questions": len(items), "store_build_s": store_s, "nlu_export_s": export_s,
+        "learned": _learned(logs / "build-store.log", [p.name for p in added]), "model_before": _relative(model),
+    }
+    with _servers(model, store_db, logs / "before") as running:
+        progress(f"new documents: {len(items)} questions to the project's model (before training)")
+        result["recall_before"], result["rows_before"] = _recall(running, items)
+        result["recalled_before"] = sum(r["correct"] for r in result["rows_before"])
+    waited = wait_for_other_training()
+    cache = WORK / "cache" / f"new-documents-{uuid.uuid4().hex[:8]}"  # fresh and empty: an honest full training
+    out = scratch / "models"
+    progress(f"new documents: training on the exported NLU data (empty cache), load average {load_average()}")
+    load_before = load_average()
+    try:
+        train_s, train_cpu = _timed_run(
+            [str(PYTHON), "-m", "bot.rasa", "train", "--data", str(data / "nlu"), str(data / "stories"),
+             "--config", str(ROOT / "config.yml"), "--domain", str(ROOT / "domain.yml"), "--out", str(out),
+             "--fixed-model-name", "new-documents", "--quiet"],
+            {**env, "RASA_CACHE_DIRECTORY": str(cache)}, logs / "train.log")
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    result.update(training_s=train_s, training_cpu_s=train_cpu, training_waited_s=round(waited, 1),
+                  training_cache="empty (a fresh RASA_CACHE_DIRECTORY under var/bench/cache)",
+                  load_before_training=load_before, load_after_training=load_average())
+    progress(f"new documents: trained in {train_s:.1f} s ({train_cpu:.1f} s CPU)")
+    with _servers(out / "new-documents.tar.gz", store_db, logs / "after") as running:
+        progress(f"new documents: {len(items)} questions to the retrained model (after training)")
+        result["recall_after"], result["rows_after"] = _recall(running, items)
+        result["recalled_after"] = sum(r["correct"] for r in result["rows_after"])
+    progress(f"new documents: recall {result['recall_before']:.0%} before training, {result['recall_after']:.0%} after")
+    (WORK / "new_documents.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return result
+
+
+def only_new_documents() -> int:
+    """`python -m bench new-documents`: step 5 alone; its result is added to var/bench/raw.json (when a run left
+    one) and its section of the report printed."""
+    os.chdir(ROOT)
+    WORK.mkdir(parents=True, exist_ok=True)
+    result = bench_new_documents()
+    raw_path = WORK / "raw.json"
+    if raw_path.exists():
+        raw = json.loads(raw_path.read_text(encoding="utf-8"))
+        raw["new_documents"] = result
+        raw_path.write_text(json.dumps(raw), encoding="utf-8")
+    print("\n".join(report.new_documents_section(result)))
+    return 0
+
+
 # -- main ------------------------------------------------------------------------------------------
 def chosen_systems() -> Dict[str, Path]:
     every = pipelines.systems(WORK / "configs")
@@ -463,6 +592,8 @@ def main() -> int:
             raw = rescore(raw, WORK / "store" / "condition_store.db")
             (WORK / "raw.json").write_text(json.dumps(raw), encoding="utf-8")
         return write_report(raw)
+    if sys.argv[1:] == ["new-documents"]:
+        return only_new_documents()
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     WORK.mkdir(parents=True, exist_ok=True)
@@ -497,12 +628,18 @@ def main() -> int:
     systems = {}
     for name in systems_to_run:
         systems[name] = bench_system(name, Path(training[name]["model"]), store_db, questions, multi, profile_it=(name == "ours"))
+    new_documents: Optional[Dict[str, Any]] = None
+    if os.environ.get("BENCH_NEW_DOCUMENTS", "1") == "1":
+        try:
+            new_documents = bench_new_documents()
+        except Exception as error:  # its failure must not cost the rest of the run
+            new_documents = {"error": f"{type(error).__name__}: {error}"}
     startup = None
     if os.environ.get("BENCH_PROFILE", "1") == "1":
         startup = {name: profile_startup(Path(training[name]["model"]), store_db) for name in ("ours", reference) if name in training}
 
     raw = {"systems": systems, "bm25": bm25, "training": training, "store": store, "lexicon": lexicon, "safety": safety,
-           "report_speed": report_speed, "startup_profile": startup, "reference": reference,
+           "report_speed": report_speed, "startup_profile": startup, "reference": reference, "new_documents": new_documents,
            "questions": [{"source": q.source} for q in questions], "multi_questions": len(multi),
            "load_average_at_end": load_average()}
     (WORK / "raw.json").write_text(json.dumps(raw), encoding="utf-8")

@@ -362,3 +362,58 @@ def test_when_to_see_a_doctor_about_something_other_than_hip_pain_may_be_an_hone
     assert bot_correct(expectation_for("ask_when_to_see_doctor", "multiple sclerosis", "autoimmune", None), gap)
     assert bot_correct(expectation_for("ask_when_to_see_doctor", None, None, "nerve"), gap.replace("multiple sclerosis", "nerve pain"))
     assert not bot_correct(expectation_for("ask_when_to_see_doctor", None, None, "hip"), gap.replace("multiple sclerosis", "hip pain"))
+
+
+# -- new-document recall (issue 20): the held-out documents and their questions -------------------------
+def test_the_new_document_questions_load_and_each_names_facts_its_document_really_says():
+    from bench.heldout import NEW_DOCUMENTS, ROOT, document_title, new_document_questions
+
+    items = new_document_questions()
+    documents = sorted(p.name for p in NEW_DOCUMENTS.glob("*.txt"))
+    assert 12 <= len(items) <= 20 and 2 <= len(documents) <= 3
+    assert {item.document for item in items} == set(documents)  # every document asked about, no other file named
+    intents = set(yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["intents"])
+    for item in items:
+        text = (NEW_DOCUMENTS / item.document).read_text(encoding="utf-8")
+        assert item.title == document_title(NEW_DOCUMENTS / item.document) == text.splitlines()[0].strip()
+        assert item.question.intent in intents and item.question.expect.kind == "facts" and item.question.expect.groups
+        assert item.subject.lower() in text.lower(), item
+        for phrases, n in item.question.expect.groups:
+            assert 1 <= n <= len(phrases)
+            for phrase in phrases:  # every phrase, not only n of them: the set cannot drift from the text
+                assert bot_correct(facts(([phrase], 1)), f"“{text}”"), (item.question.text, phrase)
+
+
+def test_the_new_documents_are_on_topics_the_vocabulary_does_not_list_and_are_not_the_tests_documents():
+    from bench.heldout import NEW_DOCUMENTS, new_document_questions
+    from bot.vocabulary import load_vocabulary, normalize
+    from tests.bot.test_new_documents import NEW_DOCUMENTS as TEST_DOCUMENTS
+
+    vocabulary = load_vocabulary()
+    spellings = {normalize(s) for c in vocabulary.conditions for s in (*c.spellings(), *c.abbreviations)}
+    spellings |= {normalize(s) for p in vocabulary.pain_types for s in p.spellings()}
+    subjects = {item.subject for item in new_document_questions()}
+    assert len(subjects) >= 6
+    for subject in subjects:  # the new conditions, pain sites and terms asked about
+        assert normalize(subject) not in spellings, subject
+        assert normalize(subject).rstrip("s") not in spellings, subject
+    test_titles = {text.splitlines()[0] for text in TEST_DOCUMENTS.values()}
+    for path in NEW_DOCUMENTS.glob("*.txt"):
+        text = path.read_text(encoding="utf-8")
+        assert text.splitlines()[0] not in test_titles and "scleritis" not in text.lower() and "fasciitis" not in text.lower()
+
+
+def test_the_new_document_section_shows_times_recall_and_what_failed():
+    rows = [{"text": "what is relapsing polychondritis", "document": "042.txt", "predicted": "ask_condition_info", "facts": True,
+             "cites": False, "correct": False, "reply": "..."},
+            {"text": "which conditions cause nose pain?", "document": "042.txt", "predicted": "ask_conditions_for_pain", "facts": True,
+             "cites": True, "correct": True, "reply": "..."}]
+    raw = {"documents_added": ["040.txt", "041.txt", "042.txt"], "documents_total": 6, "questions": 2, "store_build_s": 5.94,
+           "nlu_export_s": 0.71, "training_s": 301.2, "training_cpu_s": 420.0, "model_before": "models/clinic-assistant.tar.gz",
+           "recall_before": 0.0, "recalled_before": 0, "recall_after": 0.5, "recalled_after": 1, "rows_after": rows}
+    text = "\n".join(report.new_documents_section(raw))
+    assert "## New-document recall (issue 20)" in text
+    assert "| 3 (of 6) | 5.9 | 0.7 | 301 (420 CPU) | 0/2 (0.0%) | **1/2 (50.0%)** |" in text
+    assert "- “what is relapsing polychondritis” (042.txt; intent ask_condition_info; no citation)" in text
+    assert "nose pain" not in text  # a question answered from its document is not listed
+    assert "Not measured: RuntimeError: boom" in "\n".join(report.new_documents_section({"error": "RuntimeError: boom"}))
