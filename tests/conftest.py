@@ -1,17 +1,24 @@
-"""Shared fixtures: the real corpus built once into in-memory SQLite, and scratch corpora."""
+"""Shared fixtures: the real corpus built once into in-memory SQLite, scratch corpora, and the servers
+`make run` starts, once per test session for every test that talks to them."""
 from __future__ import annotations
 
 import os
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+from tests.support.servers import RasaServers
+from tests.support.telegram_standin import TELEGRAM_TEST_BOT, TELEGRAM_TEST_TOKEN, TelegramStandIn, write_credentials_with_telegram
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = PROJECT_ROOT / "data" / "documents"
+# The retention purge runs on this timer (seconds) in the session's servers, so a test can watch it.
+PURGE_INTERVAL_S = 2
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +45,27 @@ def sqlite_engine(tmp_path: Path):
     engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}", future=True)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def telegram_api() -> Iterator[TelegramStandIn]:
+    """The local stand-in of the Telegram Bot API (records every call the bot makes)."""
+    standin = TelegramStandIn(token=TELEGRAM_TEST_TOKEN, username=TELEGRAM_TEST_BOT).start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="session")
+def chat_servers(tmp_path_factory, telegram_api) -> Iterator[RasaServers]:
+    """What `make run` starts (scripts/serve.sh: the action server and the Rasa server with the channels
+    of credentials.yml: REST, socket.io with session persistence), plus Telegram pointed at the
+    stand-in, and the retention purge every PURGE_INTERVAL_S seconds. One for the whole test session
+    (the channel, end-to-end and security tests), since loading the model is the slow part; every
+    test names its own senders, so none sees another's conversations. The tests that need a server
+    configured otherwise (the API on, a broken condition store, a restart) start their own."""
+    folder = tmp_path_factory.mktemp("chat-servers")
+    credentials = write_credentials_with_telegram(folder / "credentials.yml", telegram_api.url)
+    running = RasaServers(folder, credentials=credentials, env={"RETENTION_PURGE_INTERVAL": str(PURGE_INTERVAL_S)})
+    running.start()
+    yield running
+    running.stop()

@@ -21,11 +21,9 @@ BONE_DOC = "What autoimmune disease causes bone pain"
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    running = RasaServers(tmp_path_factory.mktemp("e2e"))
-    running.start()
-    yield running
-    running.stop()
+def servers(chat_servers) -> RasaServers:
+    """What `make run` starts (tests/conftest.py: one for the whole test session)."""
+    return chat_servers
 
 
 def text_of(replies) -> str:
