@@ -628,6 +628,9 @@ def new_documents_section(new_documents: Optional[Dict[str, Any]]) -> List[str]:
         f"{_num(n.get('training_s'), '', 0)} ({_num(n.get('training_cpu_s'), '', 0)} CPU) | {_recall(n, 'before')} | "
         f"**{_recall(n, 'after')}** |",
         "",
+        f"Training: load average {n.get('load_before_training', '–')} before, {n.get('load_after_training', '–')} after (the wall clock counts "
+        "the neighbours too; the CPU seconds do not). What `build-store` said it learned from each new document is in `var/bench/new_documents.json`.",
+        "",
     ]
     if failures:
         lines.append(f"Not answered from the new document after training ({len(failures)}; replies in `var/bench/new_documents.json`):")
