@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from bot.answers import AnswerComposer, Button, Question, Reply, default_composer
-from bot.questions import is_payload
+from bot.questions import is_payload, shouting
 from bot.topics import INFORM_INTENT, RESTRICTED_INTENTS, Topic, topic_for_intent
 
 UMBRELLA = "autoimmune disease"
@@ -71,7 +71,7 @@ def _lower_case_word(entity: Dict[str, Any], text: str) -> bool:
     if not isinstance(start, int) or not isinstance(end, int):
         return False
     written = text[start:end]
-    return len(written) <= 3 and not written.isupper() and written.lower() in STOP_WORDS
+    return len(written) <= 3 and (not written.isupper() or shouting(text)) and written.lower() in STOP_WORDS
 
 
 def latest_entity(tracker: Tracker, entity: str, composer: Optional[AnswerComposer] = None) -> Optional[str]:

@@ -315,10 +315,18 @@ class AnswerComposer:
             # cramps?"), else a medicine the story names ("... wants to give me plaquenil. Should I be
             # concerned?").
             asked = sorted(in_question, key=lambda s: s.kind == "symptom")
+            if asked:
+                return _Subject(not_covered=_display_subject(asked[0]), not_covered_kind=asked[0].kind)
+            own = self._unknown_object(questions) or self._unresolved_object(questions)  # "... stop the cramps?"
+            if own is not None:
+                return _Subject(not_covered=own)
             drugs = [s for s in outside if s.kind == "drug"]
-            if asked or (drugs and not any(s.start < p.end and s.end > p.start for s in subjects for p in questions)):
-                first = (asked or drugs)[0]
-                return _Subject(not_covered=_display_subject(first), not_covered_kind=first.kind)
+            if drugs and not any(s.start < p.end and s.end > p.start for s in subjects for p in questions):
+                # "... a reaction to levofloxacin. My doctor wants to give me plaquenil. Should I be
+                # concerned?": the medicine named last before the question.
+                before = [s for s in drugs if s.start < questions[0].start] or drugs
+                nearest = max(before, key=lambda s: s.start)
+                return _Subject(not_covered=_display_subject(nearest), not_covered_kind=nearest.kind)
         unknown = [w for w in question.conditions if self.store.resolve_condition(w) is None]
         if condition is None and pain is None and unknown:
             return _Subject(not_covered=unknown[0], not_covered_kind="condition")
@@ -342,13 +350,29 @@ class AnswerComposer:
             phrase = asked_object(part.text)
             if phrase is None:
                 continue
-            generic = generic_words()
-            words = [w for w in re.findall(r"[^\W\d_]{3,}", phrase)  # "ups" of "flare ups" is no word; "WBC" is
-                     if (len(w) >= 4 or w.isupper()) and w.lower() not in STOP_WORDS and w.lower() not in generic
-                     and lemma(w) not in generic and not w.lower().endswith("ly")]  # "exactly", "usually"
+            words = self._content_words(phrase)
             if words and self.store.unknown_words(words):
                 return _display_phrase(phrase)
         return None
+
+    def _unresolved_object(self, parts: Sequence[QuestionPart]) -> Optional[str]:
+        """What a question asks about when the store resolves none of it to a condition, a pain or a
+        term: after a story about lupus, "what can she do to stop the cramps?" asks about the cramps."""
+        for part in parts:
+            phrase = asked_object(part.text)
+            if phrase is None or not self._content_words(phrase):
+                continue
+            conditions, pains = self.store.names_in(phrase)
+            if not (conditions or pains or self.store.terms_in(phrase)):
+                return _display_phrase(phrase)
+        return None
+
+    @staticmethod
+    def _content_words(phrase: str) -> List[str]:
+        generic = generic_words()
+        return [w for w in re.findall(r"[^\W\d_]{3,}", phrase)  # "ups" of "flare ups" is no word; "WBC" is
+                if (len(w) >= 4 or w.isupper()) and w.lower() not in STOP_WORDS and w.lower() not in generic
+                and lemma(w) not in generic and not w.lower().endswith("ly")]  # "exactly", "usually"
 
     def _covered(self, subject: Subject) -> bool:
         """A subject is covered when the documents explain or use it (the term index), or when it is

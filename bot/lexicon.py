@@ -84,6 +84,7 @@ from spacy.matcher import PhraseMatcher
 
 from bot import settings
 from bot.nlp import make_base_pipeline
+from bot.questions import shouting
 from bot.vocabulary import Vocabulary, load_vocabulary
 
 __all__ = ["Subject", "MedicalLexicon", "default_lexicon", "build_lexicon", "load_terms", "load_forms", "Term",
@@ -228,7 +229,9 @@ class MedicalLexicon:
         text = _HTML_TAG.sub(lambda m: " " * len(m.group()), text[:MAX_CHARS])
         doc = self.nlp.make_doc(text)
         candidates: List[Tuple[int, int, int, Term]] = []
-        for case_sensitive, matcher in ((False, self._lower), (True, self._exact)):
+        # In a message written in capitals, "ALL" or "AS" is a word, not an abbreviation.
+        matchers = ((False, self._lower),) if shouting(text) else ((False, self._lower), (True, self._exact))
+        for case_sensitive, matcher in matchers:
             for _, start, end in matcher(doc):
                 span = doc[start:end]
                 key = (case_sensitive, tuple(t.text if case_sensitive else t.lower_ for t in span))

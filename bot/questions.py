@@ -78,6 +78,7 @@ _OBJECT_OPENER = re.compile(
       | what\s+(?:is|are|was|were)(?:\s*\(are\))? | what'?s | what\s+causes?
       | (?:information|info|anything|something|details)\s+(?:about|on|regarding)
       | (?:do|help|helps|good|use|used)\s+(?:for|with|against)
+      | (?:stop|ease|relieve|prevent|reduce|soothe|calm|get\s+rid\s+of|deal\s+with|cope\s+with|live\s+with)
       | (?:can|could|should|may)\s+(?:i|we|you|he|she|they)\s+(?:take|use|have|try|give)
       | how\s+(?:is|are|do\s+you|do\s+i|can\s+i|would\s+i)\s+(?:treat|cure|diagnose|catch|prevent|get\s+rid\s+of|manage)
       | how\s+to\s+(?:treat|cure|diagnose|prevent|get\s+rid\s+of|manage)
@@ -111,6 +112,12 @@ def asked_object(question: str) -> Optional[str]:
     if not words or len(words) > MAX_OBJECT_WORDS:
         return None
     return " ".join(words)
+
+
+def shouting(text: str) -> bool:
+    """Written mostly in capitals: then "AS" or "MS" is an ordinary word, not an abbreviation."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
 
 
 def cue_topic(text: str) -> Optional[Topic]:

@@ -32,6 +32,7 @@ from bot.models import (
 from bot.models import (
     LearnedName as LearnedNameRow,
 )
+from bot.questions import shouting
 from bot.vocabulary import ANSWERABLE_GROUPS, LearnedName, match_key, normalize
 
 FUZZY_CUTOFF = 0.84  # "rhuematoid arthritis" -> rheumatoid arthritis, but "gut" is not "gout"
@@ -168,13 +169,14 @@ class ConditionStore:
         if not text or not text.strip():
             return [], []
         padded = f" {normalize(text)} "
+        capitals_mean_nothing = shouting(text)
         with self._session() as session:
             found = []
             for model in (ConditionAlias, PainTypeAlias):
                 for alias, alias_id in self._aliases(session, model).items():
                     if f" {alias} " not in padded:
                         continue
-                    if len(alias) <= 3 and not re.search(rf"\b{re.escape(alias.upper())}\b", text):
+                    if len(alias) <= 3 and (capitals_mean_nothing or not re.search(rf"\b{re.escape(alias.upper())}\b", text)):
                         continue
                     found.append((alias, model, alias_id))
             found.sort(key=lambda f: -len(f[0]))

@@ -364,3 +364,13 @@ def test_a_confirmed_restricted_request_about_an_uncovered_medicine_quotes_nothi
     text = messages[0]["text"]
     assert text.startswith("Please don't start, stop or change a medicine") and "I don't have information on amoxicillin" in text
     assert "“" not in text
+
+
+def test_in_a_message_in_capitals_as_is_a_word_not_ankylosing_spondylitis(composer):
+    text = "I HAVE HAD PAIN IN MY FEET ALL WEEK AS WELL AS IN MY HANDS, WHAT CAN I DO"
+    message = tracker(text, "ask_treatment")
+    start = text.index(" AS ") + 1
+    message.latest_message["entities"] = [{"entity": "condition", "value": "ankylosing spondylitis", "start": start, "end": start + 2}]
+    messages, _ = run(actions.ActionAnswer, composer, message)
+    first = messages[0]["text"].split("\n\n")[0].lower()
+    assert "ankylosing" not in first and "leukemia" not in first, first

@@ -302,6 +302,11 @@ DOSE = [
     "Usual dose for celebrex?",
 ]
 
+DIAGNOSIS += [
+    "my knuckles are swollen every morning and I keep dropping cups. what is this?",
+    "a burning feeling runs down the back of my thigh when I sit. What could this be?",
+]
+
 MED_CHANGE = [
     "should I stop taking methotrexate",
     "can I stop my meds",
@@ -350,6 +355,8 @@ def test_enough_restricted_cases():
 
 
 NOT_RESTRICTED = [
+    "what is this disease called in plain words, lupus?",
+    "what is that test for?",
     "how is RA treated?",
     "what medicines are used for lupus",
     "what are the side effects of methotrexate?",

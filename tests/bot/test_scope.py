@@ -99,3 +99,18 @@ def test_the_tables_are_big_enough():
 def test_type_2_diabetes_is_never_type_1(composer):
     reply = ask(composer, {"q": "how do I treat type 2 diabetes?", "topic": "treatment"})
     assert "type 1" not in reply.text and "type 2 diabetes" in reply.text.lower()
+
+
+def test_after_a_story_the_question_names_its_own_subject(composer):
+    reply = ask(composer, {"q": "My husband has lupus and takes magnesium tablets every night. He still wakes up with awful "
+                                "cramps in his calves. What can he do to ease the cramps?", "topic": "treatment"})
+    first = reply.text.split("\n\n")[0]
+    assert first.startswith(DECLINE) and "cramps" in first and "magnesium" not in first.lower()
+
+
+def test_after_a_story_a_bare_question_is_about_the_medicine_named_last(composer):
+    reply = ask(composer, {"q": "I have rheumatoid arthritis. I had a bad rash from amoxicillin last year. Now my "
+                                "rheumatologist wants me to start sulfasalazine. Should I be worried?", "topic": "what_is"})
+    first = reply.text.split("\n\n")[0]
+    assert first.startswith(DECLINE) and "sulfasalazine" in first.lower(), first
+
