@@ -1,15 +1,16 @@
 """Shared fixtures: the real corpus built once into in-memory SQLite, scratch corpora, and the servers
-`make run` starts, once per test session for every test that talks to them."""
+`make run` and `make scale-up` start, once per test session for every test that talks to them."""
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from tests.support.servers import RasaServers
+from tests.support.servers import RasaServers, ScaledLayout, require
 from tests.support.telegram_standin import TELEGRAM_TEST_BOT, TELEGRAM_TEST_TOKEN, TelegramStandIn, write_credentials_with_telegram
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -69,3 +70,28 @@ def chat_servers(tmp_path_factory, telegram_api) -> Iterator[RasaServers]:
     running.start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def scaled_layout() -> Iterator[ScaledLayout]:
+    """The scaled layout (scripts/scale-up.sh) under a temporary state folder, once per test session
+    (tests/scale and tests/security): use ``scaled``, which brings back what an earlier test stopped."""
+    require(services=True)
+    root = Path(tempfile.mkdtemp(prefix="clinic-scale-"))
+    root.chmod(0o755)  # PostgreSQL runs as the postgres user and must reach its data directory
+    layout = ScaledLayout(root)
+    try:
+        layout.startup_s = layout.up()
+        yield layout
+    finally:
+        layout.down()
+        leftovers = layout.listening()
+        shutil.rmtree(root, ignore_errors=True)
+        assert not leftovers, f"scale-down left servers listening on {leftovers}"
+
+
+@pytest.fixture
+def scaled(scaled_layout: ScaledLayout) -> ScaledLayout:
+    """The scaled layout whole: whatever an earlier test stopped is started again first."""
+    scaled_layout.ensure_up()
+    return scaled_layout

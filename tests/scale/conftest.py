@@ -1,8 +1,9 @@
 """Real servers for the scale-out tests (tests/support/servers.py), started by fixtures and always stopped.
 
-* ``scaled``: the scaled layout exactly as ``make scale-up`` starts it: PostgreSQL and Redis with their
-  own data under a temporary folder, two Rasa servers, two action servers and nginx, on free loopback
-  ports. Each test gets it whole: what an earlier test stopped is started again first.
+* ``scaled`` (tests/conftest.py, shared with tests/security): the scaled layout exactly as ``make
+  scale-up`` starts it: PostgreSQL and Redis with their own data under a temporary folder, two Rasa
+  servers, two action servers and nginx, on free loopback ports. Each test gets it whole: what an
+  earlier test stopped is started again first.
 * ``embedded``: the default layout (scripts/serve.sh with endpoints.yml: SQLite tracker store, SQLite
   condition store), pointed at temporary files.
 
@@ -11,35 +12,9 @@ Nothing is mocked. PostgreSQL, Redis and nginx come from Debian (`make test` ins
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
 
-from tests.support.servers import RasaServers, ScaledLayout, require
-
-
-@pytest.fixture(scope="session")
-def scaled_layout():
-    require(services=True)
-    root = Path(tempfile.mkdtemp(prefix="clinic-scale-"))
-    root.chmod(0o755)  # PostgreSQL runs as the postgres user and must reach its data directory
-    layout = ScaledLayout(root)
-    try:
-        layout.startup_s = layout.up()
-        yield layout
-    finally:
-        layout.down()
-        leftovers = layout.listening()
-        shutil.rmtree(root, ignore_errors=True)
-        assert not leftovers, f"scale-down left servers listening on {leftovers}"
-
-
-@pytest.fixture
-def scaled(scaled_layout):
-    scaled_layout.ensure_up()
-    return scaled_layout
+from tests.support.servers import RasaServers, require
 
 
 @pytest.fixture

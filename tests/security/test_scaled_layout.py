@@ -1,7 +1,8 @@
-"""Issue 12, items 1, 4 and 7 in the scaled layout (`make scale-up`, its own temporary state folder):
-generated passwords in private files, PostgreSQL without `trust`, Redis with a password, private
-files, nginx passing only the chat channels and /health with a per-address rate limit, and an
-action upstream that takes a long conversation.
+"""Issue 12, items 1, 4 and 7 in the scaled layout (`make scale-up` under a temporary state folder:
+the session's ``scaled`` fixture, shared with tests/scale): generated passwords in private files,
+PostgreSQL without `trust`, Redis with a password, private files, nginx passing only the chat
+channels and /health with a per-address rate limit, and an action upstream that takes a long
+conversation.
 
 Before: PostgreSQL and Redis had the password `clinic` or none, PostgreSQL trusted every local
 connection, nginx passed everything (Rasa's API included) to the Rasa servers, and the action
@@ -9,35 +10,24 @@ upstream refused bodies over 1 MB (after ~20 long messages every action failed w
 from __future__ import annotations
 
 import concurrent.futures
-import shutil
 import stat
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 
 from bot.rasa.guard import MAX_MESSAGE_CHARS
-from tests.support.servers import HOST, REST_PREFIX, ScaledLayout, require
+from tests.support.servers import HOST, REST_PREFIX, ScaledLayout
 
 pytestmark = pytest.mark.e2e
 
 SECRETS = ("db-password", "postgres-password", "redis-password", "rest-token")
 
 
-@pytest.fixture(scope="module")
-def layout():
-    require(services=True)
-    root = Path(tempfile.mkdtemp(prefix="clinic-scale-security-"))
-    root.chmod(0o755)  # as tests/scale: PostgreSQL (as postgres) must reach its folder
-    scaled = ScaledLayout(root)
-    try:
-        scaled.up()
-        yield scaled
-    finally:
-        scaled.down()
-        shutil.rmtree(root, ignore_errors=True)
+@pytest.fixture
+def layout(scaled) -> ScaledLayout:
+    """The session's scaled layout (tests/conftest.py, shared with tests/scale), whole."""
+    return scaled
 
 
 def test_passwords_are_generated_into_private_files(layout):
