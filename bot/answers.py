@@ -225,13 +225,19 @@ class AnswerComposer:
         from bot.safety import default_screen
 
         screen = default_screen()
-        topics = [cue_topic(p.text) for p in parts]
+        topics: List[Optional[Topic]] = [cue_topic(p.text) for p in parts]
+        # No cue words: what the part names decides ("can PsA make your hips hurt?" asks whether it causes it).
+        named = [self._topic_named(question, p.text) if t is None else None for p, t in zip(parts, topics)]
         if question.topic is not None and question.topic not in topics:
-            # The classifier read the message as a whole: its topic belongs to the question the cues missed.
-            slot = topics.index(None) if None in topics else 0
-            topics[slot] = question.topic
+            # The classifier read the message as a whole: its topic belongs to a question the cues and
+            # the names leave open ("... and what else can be done for it").
+            free = [i for i, t in enumerate(topics) if t is None and named[i] is None] or [i for i, t in enumerate(topics) if t is None] or [0]
+            topics[free[0]] = question.topic
+        topics = [t or n for t, n in zip(topics, named)]
         replies: List[Reply] = []
         refused: set = set()
+        asked = question
+        declined = False
         for part, topic in zip(parts, topics):
             finding = screen.restricted_request(part.text)
             if finding is not None:
@@ -241,10 +247,30 @@ class AnswerComposer:
                 continue
             if topic is None:
                 continue
-            replies.append(self._single(question, topic, part.text))
+            if declined and not self._names_something(part.text):
+                continue  # "what is scoliosis and how is it treated": "it" is the subject just declined
+            reply = self._single(asked, topic, part.text)
+            replies.append(reply)
+            declined = declined or bool(reply.not_covered and not reply.medical)
+            if reply.condition:  # "what is lupus and how is it diagnosed": "it" is the lupus just asked about
+                asked = replace(asked, context_condition=reply.condition, follow_up=True)
         if not replies:
             return self._single(question, question.topic, question.text)
         return self._combine(replies)
+
+    def _names_something(self, text: str) -> bool:
+        subject = self._subject(Question(text=text), text)
+        return any((subject.condition, subject.pain, subject.term, subject.not_covered))
+
+    def _topic_named(self, question: Question, text: str) -> Optional[Topic]:
+        # The part's own words only (the store's spellings), not the whole message's entities.
+        subject = self._subject(replace(question, conditions=(), pains=(), context_condition=None, context_pain=None,
+                                        follow_up=False), text)
+        if subject.condition is not None and subject.pain is not None:
+            return Topic.CONDITION_CAUSES_PAIN
+        if subject.condition is not None or subject.pain is not None:
+            return _topic_for(subject)
+        return None
 
     def _combine(self, replies: Sequence[Reply]) -> Reply:
         """One reply from several: each answer's body in order, then every source once and one disclaimer."""

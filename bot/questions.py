@@ -51,8 +51,35 @@ def question_parts(text: str) -> Tuple[QuestionPart, ...]:
     if not text.strip():
         return ()
     doc = _nlp()(text)
-    parts = [QuestionPart(s.text.strip(), s.start_char, s.end_char) for s in doc.sents if _is_question(s.text)]
+    parts = [part for s in doc.sents if _is_question(s.text) for part in _clauses(s.text, s.start_char)]
     return tuple(parts[:MAX_QUESTIONS])
+
+
+# "what is lupus and how do doctors diagnose it": a second question joined by "and" inside one sentence.
+_JOINED_QUESTION = re.compile(
+    r",?\s+(?:and|also|plus|but|or)\s+(?:also\s+|if\s+so,?\s+)?(?=(?:how|what|why|when|which|where|who|is|are|can|could|does|do|did|"
+    r"should|will|would|may)\b)",
+    re.IGNORECASE,
+)
+MIN_CLAUSE_WORDS = 3
+
+
+def _clauses(sentence: str, offset: int) -> Tuple[QuestionPart, ...]:
+    """A question sentence, split where "and how ...", "and what ..." start a question of their own
+    (each side at least three words: "bread and what else" stays whole)."""
+    pieces, start = [], 0
+    for match in _JOINED_QUESTION.finditer(sentence):
+        if len(sentence[start:match.start()].split()) >= MIN_CLAUSE_WORDS and len(sentence[match.end():].split()) >= MIN_CLAUSE_WORDS:
+            pieces.append((start, match.start()))
+            start = match.end()
+    pieces.append((start, len(sentence)))
+    parts = []
+    for begin, end in pieces:
+        raw = sentence[begin:end]
+        lead = len(raw) - len(raw.lstrip())
+        parts.append(QuestionPart(raw.strip(), offset + begin + lead, offset + begin + lead + len(raw.strip())))
+    questions = tuple(p for p in parts if _is_question(p.text))  # "I have RA and is it normal ...": the story is no question
+    return questions or (QuestionPart(sentence.strip(), offset + len(sentence) - len(sentence.lstrip()), offset + len(sentence.rstrip())),)
 
 
 @lru_cache(maxsize=1)

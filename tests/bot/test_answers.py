@@ -140,3 +140,23 @@ def test_the_opening_sentence_names_only_what_the_quotes_support(composer):
 def test_conditions_a_document_calls_primary_come_first(composer):
     reply = composer.answer(Topic.CONDITIONS_FOR_PAIN, None, "hip")
     assert reply.text.split("\n\n")[0].index("rheumatoid arthritis") < reply.text.split("\n\n")[0].index("juvenile idiopathic arthritis")
+
+
+def test_two_questions_joined_by_and_in_one_sentence_are_both_answered(composer):
+    reply = composer.respond(Question("could you tell me what ankylosing spondylitis is and how it is treated", Topic.CONDITION_INFO,
+                                      conditions=("ankylosing spondylitis",)))
+    first, second = reply.text.index("ankylosing spondylitis"), reply.text.find("treat")
+    assert 0 <= first < second, reply.text  # what it is, then how it is treated ("it": the condition just named)
+    assert "treating and managing ankylosing spondylitis" in reply.text or "treatment for ankylosing spondylitis" in reply.text
+    assert reply.text.endswith(composer.clinic.disclaimer) and reply.text.count(composer.clinic.disclaimer) == 1
+
+
+def test_a_question_with_no_cue_words_is_answered_by_what_it_names(composer):
+    reply = composer.respond(Question("can lupus make your hips hurt? and what else can be done for it", Topic.TREATMENT,
+                                      conditions=("lupus",), pains=("hip",)))
+    assert reply.text.startswith("Yes: our documents link systemic lupus erythematosus to hip pain"), reply.text
+
+
+def test_the_second_question_about_a_declined_subject_is_not_answered_with_other_facts(composer):
+    reply = composer.respond(Question("what is shingles and how do you treat it", Topic.CONDITION_INFO))
+    assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject="shingles")) and not reply.medical
