@@ -25,9 +25,11 @@ from bot import settings
 from bot.documents import Block, ParsedDocument
 from bot.nlp import make_base_pipeline
 from bot.terms import FoundTerm, Memo, TermFinder, TermRules, is_acronym, parse_term_rules
-from bot.vocabulary import LearnedName, Vocabulary, condition_key, load_vocabulary, normalize
+from bot.vocabulary import LearnedName, Vocabulary, condition_key, load_vocabulary, match_key, normalize
 
 CONDITION, SITE, PAIN_TERM = "CONDITION", "SITE", "PAIN_TERM"
+#: Where what a "not_after" phrase opens ends ("triggered by stress; treatment is ...").
+_CLAUSE_ENDS = frozenset({";", ":", ".", "but", "while", "whereas", "although", "though"})
 LEXICON_MODULE = "bot.lexicon"  # the public medical lexicon, used when it is installed
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ class ExtractedPassage:
     defined_conditions: Dict[str, bool] = field(default_factory=dict)
     terms: List[FoundTerm] = field(default_factory=list)  # what the term index learns from it
     lead_in: Optional[str] = None  # a list item's lead-in sentence ("... treatment, including:")
+    title_pains: Set[str] = field(default_factory=set)  # pain types it carries for the title (links, not facts)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class FactRules:
     negation_window: int
     site_window: int
     mention_patterns: Tuple[list, ...] = ()
+    cue_exclusion_window: int = 20  # a fact kind's ``not_after`` phrase reaches this many tokens
     terms: TermRules = field(default_factory=TermRules)
     learning: "LearningRules" = field(default_factory=lambda: LearningRules())
 
@@ -131,6 +135,7 @@ class Extractor:
         self._groups = {condition.name: condition.group for condition in vocabulary.conditions}
         self.terms = TermFinder(rules.terms, self._known_conditions, _not_terms(vocabulary), lexicon)
         self._site_spellings = frozenset(s for p in vocabulary.pain_types for s in p.site_spellings())
+        self._site_keys = frozenset(normalize(s) for s in self._site_spellings)
         self._vocabulary_spellings = frozenset(
             normalize(s) for c in vocabulary.conditions for s in (*c.spellings(), *c.abbreviations)
         ) | frozenset(normalize(s) for p in vocabulary.pain_types for s in p.spellings())
@@ -147,6 +152,12 @@ class Extractor:
                 self._patterns.add(kind, list(_patterns(spec["patterns"], f"{kind}.patterns")))
             if spec.get("subject_patterns"):
                 self._subject_patterns.add(kind, list(_patterns(spec["subject_patterns"], f"{kind}.subject_patterns")))
+        self._not_after: Dict[str, PhraseMatcher] = {}
+        for kind, spec in rules.kinds.items():
+            if spec.get("not_after"):
+                matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+                matcher.add("NOT_AFTER", [self.nlp.make_doc(text) for text in spec["not_after"]])
+                self._not_after[kind] = matcher
         self._mentions = Matcher(self.nlp.vocab)
         if rules.mention_patterns:
             self._mentions.add("MENTION", list(rules.mention_patterns))
@@ -178,6 +189,11 @@ class Extractor:
         lead_in: Optional[Block] = None
         previous_kind = ""
         seen_texts: Set[str] = set()
+        title_conditions, title_pains = self._title_subject(document.title)
+        # A sentence that names no condition is about its paragraph's subject, else (an "It ..." that
+        # opens a paragraph) the previous paragraph's, else the one condition the title names.
+        document_subject = dict.fromkeys(title_conditions[:1] if len(title_conditions) == 1 else [], False)
+        last_subject: Dict[str, bool] = {}
         for block in document.blocks:
             if block.kind == "heading":
                 headings = headings + [block] if previous_kind == "heading" else [block]
@@ -192,8 +208,7 @@ class Extractor:
                     # "Chronic stress can:" + "- Increase inflammation" is one statement split over lines.
                     lead_in_doc = self.nlp(lead_in.text)
                     passage.lead_in = list(lead_in_doc.sents)[-1].text.strip()
-                    for m_id, _, _ in self._cues(lead_in_doc):
-                        kind = self.nlp.vocab.strings[m_id]
+                    for kind in self._cue_kinds(lead_in_doc):
                         passage.cue_counts[kind] = passage.cue_counts.get(kind, 0) + 1
                         passage.kinds.add(kind)
                         passage.direct_kinds.add(kind)
@@ -212,11 +227,73 @@ class Extractor:
                     start = block.start + sentence.start_char
                     passage = self._passage(len(passages), "sentence", _heading(headings), text, start, start + len(text))
                     sentence_doc = sentence.as_doc()
-                    self._analyse(passage, sentence_doc, [h.text for h in headings], subject)
+                    anaphoric = self._anaphoric(sentence_doc)
+                    fallback = last_subject if last_subject and anaphoric else document_subject
+                    self._analyse(passage, sentence_doc, [h.text for h in headings], subject, fallback, anaphoric)
                     passage.terms = self.terms.find(sentence_doc)
+                    self._definitions(passage, sentence_doc)
                     passages.append(passage)
+                if subject:
+                    last_subject = dict.fromkeys(subject, False)
             previous_kind = block.kind
+        self._title_links(passages, title_conditions, title_pains)
         return passages
+
+    def _title_subject(self, title: str) -> Tuple[List[str], List[str]]:
+        """The specific conditions and the pain types a title names ("Nose pain and relapsing
+        polychondritis"). A title about autoimmune disease in general names no subject."""
+        doc = self.nlp(title)
+        names = list(dict.fromkeys(e.ent_id_ for e in doc.ents if e.label_ == CONDITION))
+        if any(self._groups[name] == "umbrella" for name in names):
+            return [], []
+        specific = [name for name in names if self._groups[name] != "other"]
+        return specific, (self._pain_types(doc) if specific else [])
+
+    def _specific(self, subject: Dict[str, bool]) -> Optional[str]:
+        return next((name for name in subject if self._groups[name] not in ("umbrella", "other")), None)
+
+    def _anaphoric(self, doc: Doc) -> bool:
+        """A sentence that opens with "It", or "This condition", "The disease" ...: it speaks of the
+        subject before it."""
+        words = [t.lower_ for t in doc[:2]]
+        if not words:
+            return False
+        if words[0] == "it":
+            return True
+        categories = self.rules.learning.condition_categories
+        return len(words) == 2 and words[0] in {"this", "the"} and words[1] in categories
+
+    def _definitions(self, passage: ExtractedPassage, doc: Doc) -> None:
+        """A sentence that defines a condition by name ("A Baker's cyst is a fluid-filled swelling ...",
+        "... it is known as Tietze syndrome") says what the condition is, whatever the words after it."""
+        spans = {(e.start_char, e.end_char): e.ent_id_ for e in doc.ents if e.label_ == CONDITION}
+        for term in passage.terms:
+            if term.rule != "definition" or not (self._copula_after(doc, term) or self._another_name(doc, term)):
+                continue  # an apposition ("SLE, another prominent autoimmune disorder, can ...") says what it is in passing
+            name = spans.get((term.start, term.end))
+            if name is not None and self._groups[name] != "umbrella":
+                passage.defined_conditions.setdefault(name, True)
+                passage.kinds.add("what_is")
+                passage.direct_kinds.add("what_is")
+
+    def _title_links(self, passages: List[ExtractedPassage], conditions: Sequence[str], pains: Sequence[str]) -> None:
+        """The title links its condition to its pain ("Nose pain and relapsing polychondritis"): when no
+        sentence states the link, the sentences about the condition that name the pain's site carry it,
+        else the first sentence about the condition (never as the sentence's own words: not explicit)."""
+        sites = {pain: self._site_spellings_of(pain) for pain in pains}
+        for name in conditions:
+            about = [p for p in passages if p.kind != "heading" and set(p.conditions) == {name}]
+            for pain in pains:
+                if any(pain in p.pain_types for p in about):
+                    continue
+                carriers = [p for p in about if _names_any(p.text, sites[pain])] or about[:1]
+                for passage in carriers:
+                    passage.pain_types.append(pain)
+                    passage.title_pains.add(pain)
+
+    def _site_spellings_of(self, pain_key: str) -> Tuple[str, ...]:
+        pain = next((p for p in self.vocabulary.pain_types if p.key == pain_key), None)
+        return pain.site_spellings() if pain is not None else ()
 
     def learn(self, document: ParsedDocument) -> List[LearnedName]:
         """What the document teaches the store to recognise, beyond this extractor's vocabulary:
@@ -229,35 +306,75 @@ class Extractor:
         """
         rules = self.rules.learning
         learned: List[LearnedName] = []
-        mentions: Dict[str, int] = {}
-        lexicon_names: Dict[str, List[str]] = {}
+        mentions: Dict[str, int] = {}  # match key of the words a document writes -> how often (a heading counts more)
+        written: Dict[str, List[str]] = {}  # match key -> the document's spellings, in reading order
         segments = [(True, document.title)] + [(block.kind == "heading", block.text) for block in document.blocks]
-        for heading, text in segments:
+        title_names: List[str] = []  # the new conditions the title names: what "It is also known as X" speaks of
+        other_names: List[LearnedName] = []
+        for index, (heading, text) in enumerate(segments):
+            subject = title_names[0] if len(title_names) == 1 else None
             # Tokens and sentences only: what the vocabulary already names is left out by its spellings.
             for sentence in self.nlp(text, disable=["entity_ruler", "lowercase_lemmas"]).sents:
                 doc = sentence.as_doc()
+                anaphoric = self._anaphoric(doc)
                 for term in self.terms.find(doc, mentions=False) + self._lexicon_conditions(doc):
                     if self._known_spelling(term) or self._generic(term.surface):
                         continue  # a vocabulary condition, or only a category word ("the disease")
+                    if index == 0 and term.kind == "condition" or (index == 0 and term.defines and self._names_condition(term)):
+                        title_names.append(term.surface.lower() if not is_acronym(term.surface) else term.surface)
+                    if anaphoric and subject is not None and self._another_name(doc, term) and not self._body_part(term.surface):
+                        # "It is also known as a popliteal cyst": another name of what the sentence speaks of
+                        other_names.append(LearnedName("condition", subject, term.surface, is_acronym(term.surface), "definition"))
+                        continue
                     if term.defines and self._names_condition(term):
                         name = term.surface.lower() if not is_acronym(term.surface) else term.surface
                         for spelling in term.spellings:
-                            if spelling.lower() != name.lower() and self._generic(spelling):
-                                continue
+                            if spelling.lower() != name.lower() and (self._generic(spelling) or self._body_part(spelling)):
+                                continue  # "sores inside the mouth, known as aphthous ulcers": the mouth is a site
                             acronym = spelling != term.surface and is_acronym(spelling)
                             learned.append(LearnedName("condition", name, spelling, acronym, "definition"))
+                        subject = name
                     elif term.kind == "condition" and not term.defines:
-                        name = term.spellings[-1].lower()
-                        mentions[name] = mentions.get(name, 0) + (rules.lexicon_mentions if heading else 1)
-                        lexicon_names.setdefault(name, []).append(term.surface)
+                        # Named as the document writes it: the lexicon's name for these words may say more
+                        # than the document does ("ulcers" is "a stomach ulcer" to the lexicon).
+                        key = match_key(term.surface)
+                        mentions[key] = mentions.get(key, 0) + (rules.lexicon_mentions if heading else 1)
+                        spellings = written.setdefault(key, [])
+                        spellings += [s for s in (term.surface, *term.spellings[1:]) if match_key(s) == key and s not in spellings]
                 learned += self._pain_sites(doc)
         defined = [f" {n.name.lower()} " for n in learned if n.kind == "condition"]
-        for name, count in mentions.items():
+        for key, count in mentions.items():
+            name = written[key][0].lower() if not is_acronym(written[key][0]) else written[key][0]
             if any(f" {name} " in longer for longer in defined):
                 continue  # "fasciitis" in a document that defines "eosinophilic fasciitis"
             if count >= rules.lexicon_mentions:
-                learned += [LearnedName("condition", name, spelling, False, "lexicon") for spelling in {name, *lexicon_names[name]}]
+                learned += [LearnedName("condition", name, spelling, False, "lexicon") for spelling in {name, *written[key]}]
+        names = {n.name for n in learned if n.kind == "condition"}
+        learned += [n for n in other_names if n.name in names]
         return sorted(set(learned), key=lambda n: (n.kind, n.name, n.spelling))
+
+    @staticmethod
+    def _copula_after(doc: Doc, term: FoundTerm) -> bool:
+        """The term is the subject of "is" / "are" ("A Baker's cyst is ...", "Scleritis (SC) is ...")."""
+        after = [t for t in doc if t.idx >= term.end]
+        if after and after[0].text == "(":
+            close = next((k for k, t in enumerate(after) if t.text == ")"), None)
+            after = after[close + 1:] if close is not None else after
+        return bool(after) and after[0].lower_ in ("is", "are")
+
+    def _another_name(self, doc: Doc, term: FoundTerm) -> bool:
+        """The term follows a naming cue ("known as", "called" ..., then perhaps "a" or "the")."""
+        before = [t.lower_ for t in doc if t.idx + len(t) <= term.start]
+        while before and before[-1] in ("a", "an", "the"):
+            before.pop()
+        return any(tuple(before[-len(cue):]) == cue for cue in self.rules.terms.naming_cues)
+
+    def _body_part(self, text: str) -> bool:
+        """A body site: the vocabulary's, or all the words of ``text`` are one body part to the lexicon."""
+        if normalize(text) in self._site_keys:
+            return True
+        doc = self.nlp.make_doc(text)
+        return any(kind == "body_part" and (start, end) == (0, len(doc)) for (start, end), (kind, _) in self.terms.lexicon_spans(doc).items())
 
     def _known_spelling(self, term: FoundTerm) -> bool:
         return term.key is not None or normalize(term.surface) in self._vocabulary_spellings
@@ -266,8 +383,12 @@ class Extractor:
         """The conditions the lexicon names in a sentence (mentions, for Extractor.learn)."""
         out = []
         for (start, end), (kind, name) in self.terms.lexicon_spans(doc).items():
+            if kind != "condition":
+                continue
+            if start >= 2 and doc[start - 1].lower_ in ("'s", "’s") and doc[start - 2].is_title and doc[start - 2].is_alpha:
+                start -= 2  # an eponym: "Baker's cyst" is not any cyst
             span = doc[start:end]
-            if kind == "condition" and normalize(span.text) not in self._vocabulary_spellings:
+            if normalize(span.text) not in self._vocabulary_spellings:
                 out.append(FoundTerm(span.text, kind, tuple(dict.fromkeys([span.text, name])), "mention", span.start_char, span.end_char))
         return out
 
@@ -312,10 +433,21 @@ class Extractor:
     def _passage(ordinal: int, kind: str, heading: Optional[str], text: str, start: int, end: int) -> ExtractedPassage:
         return ExtractedPassage(ordinal=ordinal, kind=kind, heading=heading, text=text, start=start, end=end)
 
-    def _analyse(self, passage: ExtractedPassage, doc: Doc, context: Sequence[str], subject: Dict[str, bool]) -> None:
-        """Fill in conditions, pain types and kinds. ``subject`` carries a paragraph's subject forward."""
-        current = next((name for name in subject if self._groups[name] not in ("umbrella", "other")), None)
-        named = {name: True for name in self._subjects_named(doc, current)}
+    def _analyse(self, passage: ExtractedPassage, doc: Doc, context: Sequence[str], subject: Dict[str, bool],
+                 fallback: Optional[Dict[str, bool]] = None, anaphoric: bool = False) -> None:
+        """Fill in conditions, pain types and kinds. ``subject`` carries a paragraph's subject forward;
+        ``fallback`` is the subject of a sentence that names no condition at the start of a paragraph
+        (the document's, or the previous paragraph's); in an ``anaphoric`` sentence ("It ...") the
+        conditions it names are not its subject."""
+        current = self._specific(subject)
+        probe = current or self._specific(fallback or {})
+        names = self._subjects_named(doc, probe)
+        if anaphoric and probe is not None:
+            names = [name for name in names if name == probe]  # "It often happens in people with RA": it is the subject
+        if not names and not subject and fallback:
+            subject.update(fallback)
+            current = self._specific(subject)
+        named = {name: True for name in names}
         specific = [name for name in named if self._groups[name] not in ("umbrella", "other")]
         # The paragraph's subject is the first specific condition a sentence names ("AS, though
         # classified as a spondyloarthritis, ..." is about AS), else autoimmune disease in general;
@@ -330,13 +462,12 @@ class Extractor:
             subject[new_subject] = False
         context_docs = [self.nlp(text) for text in context]
         passage.pain_types = self._pain_types(doc) or self._context_pain_types(context_docs)
-        for m_id, _, _ in self._cues(doc):
-            kind = self.nlp.vocab.strings[m_id]
+        for kind in self._cue_kinds(doc):
             passage.cue_counts[kind] = passage.cue_counts.get(kind, 0) + 1
         passage.direct_kinds = set(passage.cue_counts)
         passage.kinds = set(passage.direct_kinds)
         for context_doc in context_docs:
-            passage.kinds |= {self.nlp.vocab.strings[m_id] for m_id, _, _ in self._cues(context_doc)}
+            passage.kinds |= set(self._cue_kinds(context_doc))
         for match_id, start, _ in self._patterns(doc):
             entity = next((e for e in doc.ents if e.label_ == CONDITION and e.start <= start < e.end), None)
             if entity is not None:
@@ -349,6 +480,24 @@ class Extractor:
                 passage.defined_conditions.setdefault(current, False)
                 passage.kinds.add(self.nlp.vocab.strings[match_id])
                 passage.direct_kinds.add(self.nlp.vocab.strings[match_id])
+
+    def _cue_kinds(self, doc: Doc) -> List[str]:
+        """The kind of each cue in the text, but for a cue that stands in what a ``not_after`` phrase of
+        its kind opens ("triggered by hormones and some medicines" names no treatment)."""
+        kinds = []
+        for m_id, start, _ in self._cues(doc):
+            kind = self.nlp.vocab.strings[m_id]
+            if kind in self._not_after and self._after_phrase(doc, self._not_after[kind], start):
+                continue
+            kinds.append(kind)
+        return kinds
+
+    def _after_phrase(self, doc: Doc, phrases: PhraseMatcher, index: int) -> bool:
+        for _, start, end in phrases(doc):
+            if end <= index and index - end < self.rules.cue_exclusion_window \
+                    and not any(t.lower_ in _CLAUSE_ENDS for t in doc[end:index]):
+                return True
+        return False
 
     @staticmethod
     def _known_conditions(doc: Doc) -> Dict[Tuple[int, int], Tuple[str, str, Optional[str]]]:
@@ -408,6 +557,11 @@ def _not_terms(vocabulary: Vocabulary) -> List[str]:
     """Never a term on their own: the clinic's ignore list, pain words and one-word body sites."""
     sites = [s for p in vocabulary.pain_types for s in p.site_spellings() if len(s.split()) == 1]
     return [*vocabulary.ignore, *vocabulary.pain_words, *sites]
+
+
+def _names_any(text: str, spellings: Iterable[str]) -> bool:
+    lowered = f" {normalize(text)} "
+    return any(f" {normalize(s)} " in lowered for s in spellings)
 
 
 def _heading(headings: List[Block]) -> Optional[str]:

@@ -367,10 +367,12 @@ def _write_statements(
     conditions: Dict[str, Condition],
     pain_types: Dict[str, PainType],
 ) -> None:
-    pains = [pain_types[key] for key in extracted.pain_types]
     for name, explicit in extracted.conditions.items():
-        for pain in pains:
-            session.add(ConditionPainLink(condition=conditions[name], pain_type=pain, passage=passage, explicit=explicit))
+        for pain_key in extracted.pain_types:
+            link_explicit = explicit and pain_key not in extracted.title_pains  # the title's link, carried by the passage
+            session.add(ConditionPainLink(condition=conditions[name], pain_type=pain_types[pain_key], passage=passage,
+                                          explicit=link_explicit))
+    pains = [pain_types[k] for k in extracted.pain_types if k not in extracted.title_pains]
     # In facts, "autoimmune disease" in general is stored as no specific condition (NULL).
     specific = {n: e for n, e in extracted.conditions.items() if conditions[n].group != "umbrella"}
     subjects: List[Tuple[Optional[Condition], bool]] = [(conditions[n], e) for n, e in specific.items()] or [(None, True)]

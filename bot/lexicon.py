@@ -634,6 +634,7 @@ def _icd_names(text: str, kind: str, ignore: _Ignore) -> Iterator[Tuple[str, boo
     text = ignore.leading.sub("", " ".join(text.split()).strip(" .-"))
     text = re.sub(r"^(?:and|or|of|with|in|the|to|due)\s+", "", text, flags=re.I)
     text = re.sub(r"\s+(?:of|in|and|or|the|to)$", "", " ".join(text.split()).strip(" .-"), flags=re.I)
+    yield from _body_sites(text, ignore)  # also from titles too long to be a name ("Open wound of cheek and ...")
     if not text or len(text.split()) > _MAX_ICD_WORDS or not _acceptable(text, ignore, fragment_check=True):
         return
     if text.upper() == text:  # an acronym ("TIA", "PCP") is matched in exactly this spelling
@@ -643,11 +644,15 @@ def _icd_names(text: str, kind: str, ignore: _Ignore) -> Iterator[Tuple[str, boo
         words = set(variant.lower().split())
         symptom = words & _SYMPTOM_WORDS or any(w.endswith(("ache", "aches")) for w in words)
         yield variant, False, "symptom" if symptom else kind
+
+
+def _body_sites(text: str, ignore: _Ignore) -> Iterator[Tuple[str, bool, str]]:
+    """The body parts a "Pain in X" / "Sprain of X" title names."""
     body = _BODY_TITLE.match(text)
     if body:
         for site in re.split(r",| and ", body.group(1)):
             site = ignore.leading.sub("", site.strip())
-            site = re.sub(r"^(?:the|part of|parts of|region of)\s+", "", site, flags=re.I).strip()
+            site = re.sub(r"^(?:the|part of|parts of|region of|\w+ degree of)\s+", "", site, flags=re.I).strip()
             if site and len(site.split()) <= 3 and _acceptable(site, ignore, fragment_check=True):
                 yield site.lower(), False, "body_part"
 

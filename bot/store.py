@@ -89,6 +89,7 @@ class _TermIndex:
     by_match: Dict[str, Tuple[TermRef, str]]  # vocabulary.match_key -> (term, the spelling as written)
     lower_words: frozenset  # words the documents write in lower case ("as"): their capitalised aliases need the case
     longest: int  # words in the longest spelling
+    defined: frozenset = frozenset()  # normalized spellings of the terms a document explains (no condition's)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,9 @@ class ConditionStore:
             found.sort(key=lambda f: -len(f[0]))
             conditions: List[Tuple[str, ConditionRef]] = []
             pains: List[Tuple[str, PainTypeRef]] = []
-            taken: List[str] = []
+            # "nose" inside "saddle nose", a term a document explains, names neither a site nor a condition
+            names = (self._aliases(session, ConditionAlias), self._aliases(session, PainTypeAlias))
+            taken: List[str] = [d for d in self._terms().defined if f" {d} " in padded and not any(d in n for n in names)]
             for alias, model, alias_id in found:
                 if any(f" {alias} " in f" {longer} " for longer in taken):
                     continue  # "arthritis" inside "psoriatic arthritis"
@@ -482,7 +485,12 @@ def _read_term_index(session: Session) -> _TermIndex:
         word for (text,) in session.execute(select(Passage.text)) for word in _WORD.findall(text) if word.islower()
     )
     longest = max((len(spelling.split()) for spelling in by_name), default=0)
-    return _TermIndex(by_name, by_match, lower_words, longest)
+    explained = select(TermOccurrence.term_id).where(TermOccurrence.strength > 0)
+    defined = frozenset(session.scalars(
+        select(TermAlias.normalized).join(Term, Term.id == TermAlias.term_id)
+        .where(Term.condition_id.is_(None), TermAlias.term_id.in_(explained))
+    ))
+    return _TermIndex(by_name, by_match, lower_words, longest, defined)
 
 
 def _needs_case(written: str, lower_words: frozenset) -> bool:

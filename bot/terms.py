@@ -28,6 +28,7 @@ from spacy.tokens import Doc, Span
 STRENGTH = {"definition": 3, "abbreviation": 2, "mention": 0}
 LEXICON_KINDS = ("condition", "drug", "procedure", "symptom", "body_part")
 _DASHES = {"—", "–", "--"}
+_ARTICLES = {"a", "an", "the"}
 _ACRONYM = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Z][A-Za-z0-9]*[A-Z0-9][a-z]?$")  # MRI, DMARDs, PsA, SLE
 
 
@@ -272,8 +273,8 @@ class TermFinder:
         subject = [u for u in words[first:copula] if not _inside_brackets(doc, u)]
         if not subject or len(subject) > self.rules.max_words or any(doc[u.start].is_stop and not _ACRONYM.match(u.text) for u in subject):
             return
-        if any(not u.is_word for u in subject):
-            return
+        if any(not u.is_word for u in subject) or all(u.text.lower() in self.rules.categories for u in subject):
+            return  # "Treatment is with ...": a category word is not a name
         complement = [u.text.lower() for u in words[copula + 1 : copula + 9]]
         if not complement:
             return
@@ -298,7 +299,10 @@ class TermFinder:
             for index in range(len(units) - n):
                 if tuple(lowered[index : index + n]) != cue:
                     continue
-                right = units[index + n : index + n + self.rules.max_words]
+                right = units[index + n : index + n + self.rules.max_words + 1]
+                if right and right[0].text.lower() in _ARTICLES:
+                    right = right[1:]  # "also known as a popliteal cyst"
+                right = right[: self.rules.max_words]
                 taken: List[_Unit] = []
                 for unit in right:
                     if not unit.is_word or (doc[unit.start].is_stop and not _ACRONYM.match(unit.text)):
@@ -309,11 +313,16 @@ class TermFinder:
                 spellings: Tuple[str, ...] = ()
                 if index >= 1 and lowered[index - 1] == ",":
                     left = self._left_phrase(doc, units, index - 1, seen, require_known=False)
-                    if left is not None:
+                    if left is not None and not self._site(doc, *left, seen):
                         spellings = (doc[left[0] : left[1]].text,)
                 term = self._term(doc, taken[0].start, taken[-1].end, "definition", seen, spellings=spellings)
                 if term is not None:
                     yield term
+
+    def _site(self, doc: Doc, start: int, end: int, seen: _Seen) -> bool:
+        """A body part ("sores inside the mouth, known as ..."): never another name for what follows."""
+        text = doc[start:end].text.lower()
+        return text in self.not_terms or seen.lexicon.get((start, end), ("", ""))[0] == "body_part"
 
     def _left_phrase(self, doc: Doc, units: List[_Unit], index: int, seen: _Seen, require_known: bool) -> Optional[Tuple[int, int]]:
         """The words just before ``units[index]``: no stop words, at most ``max_words``, starting at

@@ -194,8 +194,9 @@ class LearnedName:
 
 def with_learned(vocabulary: Vocabulary, learned: Iterable[LearnedName]) -> Vocabulary:
     """The vocabulary plus what the documents taught. The clinic's file wins: a learned name or
-    spelling it already has, or lists under ``ignore``, is left out; between two learned names the
-    first in alphabetical order keeps a shared spelling."""
+    spelling it already has, or lists under ``ignore``, is left out; a learned body site comes before
+    a learned condition's other spellings (a site is never another name of a condition); between two
+    learned names of a kind the first in alphabetical order keeps a shared spelling."""
     taken: Dict[str, str] = {}
     for condition in vocabulary.conditions:
         for spelling in (*condition.spellings(), *condition.abbreviations):
@@ -204,15 +205,16 @@ def with_learned(vocabulary: Vocabulary, learned: Iterable[LearnedName]) -> Voca
         for spelling in pain.spellings():
             taken[normalize(spelling)] = pain.key
     ignore = {normalize(word) for word in vocabulary.ignore}
+    own_names = {c.name for c in vocabulary.conditions} | {p.key for p in vocabulary.pain_types}
     conditions: Dict[str, Tuple[List[str], List[str]]] = {}
     sites: Dict[str, List[str]] = {}
     pain_keys = {p.key for p in vocabulary.pain_types}
-    for item in sorted(set(learned), key=lambda i: (i.kind, i.name, i.abbreviation, i.spelling)):
+    for item in sorted(set(learned), key=lambda i: (i.kind != "site", i.kind, i.name, i.abbreviation, i.spelling)):
         name_key = normalize(item.name)
         if not name_key or name_key in ignore or normalize(item.spelling) in ignore:
             continue
         owner = taken.get(name_key)
-        if owner is not None and owner != item.name:
+        if owner is not None and (owner != item.name or item.name in own_names):
             continue  # the clinic's vocabulary (or an earlier learned name) already has it
         if item.kind == "site" and term_key(item.name) in pain_keys:
             continue
