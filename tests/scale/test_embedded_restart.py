@@ -1,21 +1,21 @@
-"""The embedded default (scripts/serve.sh + endpoints.yml): SQLite tracker store and SQLite condition
-store. A restart of both servers keeps the conversation and its slots."""
+"""The embedded default (scripts/serve.sh + endpoints.yml, what `make run` starts): SQLite tracker store
+and SQLite condition store. A restart of both servers keeps the conversation and its slots.
+
+The servers are the session's ``chat_servers`` (tests/conftest.py): stopping and starting them again
+is the test, so it needs no servers of its own."""
 from __future__ import annotations
 
-import subprocess
 import uuid
 
 import pytest
 
-from tests.support.servers import PROJECT_ROOT, REST_PREFIX, VENV_PYTHON
+from tests.support.servers import REST_PREFIX
 
 pytestmark = pytest.mark.e2e  # real servers
 
 
-def test_a_restart_keeps_the_conversation_and_its_slots(embedded):
-    subprocess.run([str(VENV_PYTHON), "-m", "bot", "build-store"], cwd=PROJECT_ROOT, env=embedded.env(), check=True,
-                   capture_output=True, timeout=300)
-    first_start = embedded.start()
+def test_a_restart_keeps_the_conversation_and_its_slots(chat_servers):
+    embedded = chat_servers
     sender = f"embedded-{uuid.uuid4().hex[:10]}"
 
     first = " ".join(r.get("text", "") for r in embedded.say(sender, "What is rheumatoid arthritis?")).lower()
@@ -24,7 +24,7 @@ def test_a_restart_keeps_the_conversation_and_its_slots(embedded):
 
     embedded.stop()
     assert embedded.listening() == []
-    second_start = embedded.start()
+    restart = embedded.start()
 
     # The follow-up ("it") is answered about the condition named before the restart: the new
     # processes read the conversation back from the SQLite file.
@@ -33,4 +33,4 @@ def test_a_restart_keeps_the_conversation_and_its_slots(embedded):
 
     events = embedded.events(REST_PREFIX + sender)
     assert [e["text"] for e in events if e["event"] == "user"] == ["What is rheumatoid arthritis?", "Can it cause hip pain?"]
-    print(f"\nembedded: start {first_start:.1f} s, restart {second_start:.1f} s, {len(events)} events in SQLite")
+    print(f"\nembedded: restart {restart:.1f} s, {len(events)} events in SQLite")
