@@ -183,8 +183,8 @@ class AnswerComposer:
         if aspect is not None and subject.pain is None and (subject.term is None or subject.condition is not None):
             return self._aspect(aspect, subject.condition)
         topic = topic or cue_topic(text) or question.last_topic or _topic_for(subject)
-        if subject.term is not None and subject.condition is None and subject.pain is None and topic is Topic.CONDITION_INFO:
-            return self.term(subject.term)
+        if subject.term is not None and subject.condition is None and topic is Topic.CONDITION_INFO:
+            return self.term(subject.term)  # "what is the synovial membrane in a joint": the term, not joint pain
         reply = self._answer_refs(topic, subject.condition, subject.pain)
         if reply.not_covered and subject.term is not None and subject.condition is not None and subject.term.condition == subject.condition.key:
             return self.term(subject.term)  # a condition the documents name but say little of ("osteoporosis")

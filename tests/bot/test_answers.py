@@ -160,3 +160,8 @@ def test_a_question_with_no_cue_words_is_answered_by_what_it_names(composer):
 def test_the_second_question_about_a_declined_subject_is_not_answered_with_other_facts(composer):
     reply = composer.respond(Question("what is shingles and how do you treat it", Topic.CONDITION_INFO))
     assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject="shingles")) and not reply.medical
+
+
+def test_what_is_a_term_that_names_a_site_answers_the_term_not_the_pain(composer):
+    reply = composer.respond(Question("what is the synovial membrane in a joint", Topic.CONDITION_INFO, pains=("joint",)))
+    assert reply.text.startswith("Here is what our documents say about synovial membranes") and "synovial membranes lining" in reply.text
