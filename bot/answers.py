@@ -357,6 +357,9 @@ class AnswerComposer:
         if condition is None and pain is None and unknown:
             return _Subject(not_covered=unknown[0], not_covered_kind="condition")
         if condition is None and pain is None and not outside:
+            site = _uncovered_pain_site(text, subjects)
+            if site is not None:  # "pain in my shoulder": a site the documents do not cover
+                return _Subject(not_covered=site)
             phrase = self._unknown_object(questions or (QuestionPart(text, 0, len(text)),))
             if phrase is not None:  # "treatments for milia": words no document uses, whatever the lexicon knows
                 return _Subject(not_covered=phrase)
@@ -923,6 +926,22 @@ def _count(number: int) -> str:
 
 def _display(name: str) -> str:
     return name[:1].upper() + name[1:]
+
+
+_PAIN_AFTER = re.compile(r"^\s*(?:pain|pains|ache|aches|aching|hurts?|hurting|soreness|is\s+sore|are\s+sore)\b", re.IGNORECASE)
+_PAIN_BEFORE = re.compile(r"\b(?:pain|pains|ache|aching|soreness|hurts?|hurting)\s+(?:in|on|at|around|behind|under)\s+(?:my|his|her|their|the|both|your|a)?\s*$",
+                          re.IGNORECASE)
+
+
+def _uncovered_pain_site(text: str, subjects: Sequence[Subject]) -> Optional[str]:
+    """A body site the patient says hurts ("shoulder pain", "pain in my leg") that no document makes
+    a pain type of (the store resolves the sites it knows before this is asked)."""
+    for subject in subjects:
+        if subject.kind != "body_part":
+            continue
+        if _PAIN_AFTER.search(text[subject.end:subject.end + 20]) or _PAIN_BEFORE.search(text[max(0, subject.start - 30):subject.start]):
+            return f"{subject.text.lower()} pain"
+    return None
 
 
 def _display_phrase(phrase: str) -> str:
