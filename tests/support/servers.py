@@ -227,7 +227,7 @@ class RasaServers:
                                             start_new_session=True)
         try:
             wait_until(lambda: http_ok(f"{self.action_url}/health") and http_ok(f"{self.url}/webhooks/rest/"),
-                       self.startup_timeout, "serve.sh did not come up", interval=0.5, gave_up=self._exited)
+                       self.startup_timeout, "serve.sh did not come up", interval=0.1, gave_up=self._exited)
         except AssertionError as error:
             self.stop()
             pytest.fail(f"{error}\n{tail(self.log)}")
