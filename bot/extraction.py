@@ -153,11 +153,13 @@ class Extractor:
             if spec.get("subject_patterns"):
                 self._subject_patterns.add(kind, list(_patterns(spec["subject_patterns"], f"{kind}.subject_patterns")))
         self._not_after: Dict[str, PhraseMatcher] = {}
+        self._not_before: Dict[str, PhraseMatcher] = {}
         for kind, spec in rules.kinds.items():
-            if spec.get("not_after"):
-                matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-                matcher.add("NOT_AFTER", [self.nlp.make_doc(text) for text in spec["not_after"]])
-                self._not_after[kind] = matcher
+            for field_name, table in (("not_after", self._not_after), ("not_before", self._not_before)):
+                if spec.get(field_name):
+                    matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+                    matcher.add(field_name.upper(), [self.nlp.make_doc(text) for text in spec[field_name]])
+                    table[kind] = matcher
         self._mentions = Matcher(self.nlp.vocab)
         if rules.mention_patterns:
             self._mentions.add("MENTION", list(rules.mention_patterns))
@@ -189,9 +191,10 @@ class Extractor:
         lead_in: Optional[Block] = None
         previous_kind = ""
         seen_texts: Set[str] = set()
-        title_conditions, title_pains = self._title_subject(document.title)
+        title_conditions, title_pains, title_silent = self._title_subject(document.title)
         # A sentence that names no condition is about its paragraph's subject, else (an "It ..." that
-        # opens a paragraph) the previous paragraph's, else the one condition the title names.
+        # opens a paragraph) the previous paragraph's, else the one condition the title names (or, when
+        # the title names none, the one the first sentence defines: "Meralgia paresthetica is ...").
         document_subject = dict.fromkeys(title_conditions[:1] if len(title_conditions) == 1 else [], False)
         last_subject: Dict[str, bool] = {}
         for block in document.blocks:
@@ -232,6 +235,10 @@ class Extractor:
                     self._analyse(passage, sentence_doc, [h.text for h in headings], subject, fallback, anaphoric)
                     passage.terms = self.terms.find(sentence_doc)
                     self._definitions(passage, sentence_doc)
+                    if title_silent and not any(p.kind == "sentence" for p in passages):
+                        defined = [n for n, explicit in passage.defined_conditions.items() if explicit and self._groups[n] not in ("umbrella", "other")]
+                        if len(defined) == 1:
+                            document_subject, title_conditions = {defined[0]: False}, defined
                     passages.append(passage)
                 if subject:
                     last_subject = dict.fromkeys(subject, False)
@@ -239,15 +246,16 @@ class Extractor:
         self._title_links(passages, title_conditions, title_pains)
         return passages
 
-    def _title_subject(self, title: str) -> Tuple[List[str], List[str]]:
+    def _title_subject(self, title: str) -> Tuple[List[str], List[str], bool]:
         """The specific conditions and the pain types a title names ("Nose pain and relapsing
-        polychondritis"). A title about autoimmune disease in general names no subject."""
+        polychondritis"), and whether it names no condition at all ("Pain on the outside of the thigh").
+        A title about autoimmune disease in general names no subject."""
         doc = self.nlp(title)
         names = list(dict.fromkeys(e.ent_id_ for e in doc.ents if e.label_ == CONDITION))
         if any(self._groups[name] == "umbrella" for name in names):
-            return [], []
+            return [], [], False
         specific = [name for name in names if self._groups[name] != "other"]
-        return specific, (self._pain_types(doc) if specific else [])
+        return specific, self._pain_types(doc), not names
 
     def _specific(self, subject: Dict[str, bool]) -> Optional[str]:
         return next((name for name in subject if self._groups[name] not in ("umbrella", "other")), None)
@@ -309,10 +317,12 @@ class Extractor:
         mentions: Dict[str, int] = {}  # match key of the words a document writes -> how often (a heading counts more)
         written: Dict[str, List[str]] = {}  # match key -> the document's spellings, in reading order
         segments = [(True, document.title)] + [(block.kind == "heading", block.text) for block in document.blocks]
-        title_names: List[str] = []  # the new conditions the title names: what "It is also known as X" speaks of
+        title_names: List[str] = []  # the new conditions the title names
         other_names: List[LearnedName] = []
+        subject: Optional[str] = None  # what "It is also known as X" speaks of: the title's, or the last defined
         for index, (heading, text) in enumerate(segments):
-            subject = title_names[0] if len(title_names) == 1 else None
+            if index == 1 and len(title_names) == 1:
+                subject = title_names[0]
             # Tokens and sentences only: what the vocabulary already names is left out by its spellings.
             for sentence in self.nlp(text, disable=["entity_ruler", "lowercase_lemmas"]).sents:
                 doc = sentence.as_doc()
@@ -341,7 +351,7 @@ class Extractor:
                         mentions[key] = mentions.get(key, 0) + (rules.lexicon_mentions if heading else 1)
                         spellings = written.setdefault(key, [])
                         spellings += [s for s in (term.surface, *term.spellings[1:]) if match_key(s) == key and s not in spellings]
-                learned += self._pain_sites(doc)
+                learned += self._pain_sites(doc, title=index == 0)
         defined = [f" {n.name.lower()} " for n in learned if n.kind == "condition"]
         for key, count in mentions.items():
             name = written[key][0].lower() if not is_acronym(written[key][0]) else written[key][0]
@@ -407,10 +417,14 @@ class Extractor:
         generic = self.rules.learning.condition_categories | self.rules.terms.categories
         return not words or all(w in generic or self.nlp.vocab[w].is_stop for w in words)
 
-    def _pain_sites(self, doc: Doc) -> List[LearnedName]:
+    def _pain_sites(self, doc: Doc, title: bool = False) -> List[LearnedName]:
+        """Body parts named with pain: "X pain", "painful X", "pain in the X"; in a title about pain
+        ("Pain on the outside of the thigh"), every body part it names."""
         rules = self.rules.learning
         known = self._site_spellings
         out: List[LearnedName] = []
+        words = {t.lower_ for t in doc}
+        title_about_pain = title and bool(words & (rules.pain_nouns | rules.pain_adjectives))
         for (start, end), (kind, name) in self.terms.lexicon_spans(doc).items():
             surface = doc[start:end].text
             if kind != "body_part" or name.lower() in known or surface.lower() in known:
@@ -418,7 +432,8 @@ class Extractor:
             before = [t.lower_ for t in doc[max(0, start - 3) : start]]
             after = doc[end].lower_ if end < len(doc) else ""
             phrase = (
-                after in rules.pain_nouns
+                title_about_pain
+                or after in rules.pain_nouns
                 or (before[-1:] and before[-1] in rules.pain_adjectives)
                 or (before[-2:-1] and before[-2] in rules.pain_nouns and before[-1] in rules.pain_prepositions)
                 or (len(before) == 3 and before[0] in rules.pain_nouns and before[1] in rules.pain_prepositions
@@ -483,21 +498,28 @@ class Extractor:
 
     def _cue_kinds(self, doc: Doc) -> List[str]:
         """The kind of each cue in the text, but for a cue that stands in what a ``not_after`` phrase of
-        its kind opens ("triggered by hormones and some medicines" names no treatment)."""
+        its kind opens ("triggered by hormones and some medicines" names no treatment), or that a
+        ``not_before`` phrase follows in its clause ("Some medicines ... can bring it on")."""
         kinds = []
-        for m_id, start, _ in self._cues(doc):
+        for m_id, start, end in self._cues(doc):
             kind = self.nlp.vocab.strings[m_id]
             if kind in self._not_after and self._after_phrase(doc, self._not_after[kind], start):
+                continue
+            if kind in self._not_before and self._before_phrase(doc, self._not_before[kind], end):
                 continue
             kinds.append(kind)
         return kinds
 
     def _after_phrase(self, doc: Doc, phrases: PhraseMatcher, index: int) -> bool:
-        for _, start, end in phrases(doc):
-            if end <= index and index - end < self.rules.cue_exclusion_window \
-                    and not any(t.lower_ in _CLAUSE_ENDS for t in doc[end:index]):
-                return True
-        return False
+        """A phrase ends before token ``index``, in the same clause, at most the window away."""
+        return any(end <= index and self._same_clause(doc, end, index) for _, _, end in phrases(doc))
+
+    def _before_phrase(self, doc: Doc, phrases: PhraseMatcher, index: int) -> bool:
+        """A phrase starts at or after token ``index``, in the same clause, at most the window away."""
+        return any(start >= index and self._same_clause(doc, index, start) for _, start, _ in phrases(doc))
+
+    def _same_clause(self, doc: Doc, start: int, end: int) -> bool:
+        return end - start < self.rules.cue_exclusion_window and not any(t.lower_ in _CLAUSE_ENDS for t in doc[start:end])
 
     @staticmethod
     def _known_conditions(doc: Doc) -> Dict[Tuple[int, int], Tuple[str, str, Optional[str]]]:

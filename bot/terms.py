@@ -29,6 +29,8 @@ STRENGTH = {"definition": 3, "abbreviation": 2, "mention": 0}
 LEXICON_KINDS = ("condition", "drug", "procedure", "symptom", "body_part")
 _DASHES = {"—", "–", "--"}
 _ARTICLES = {"a", "an", "the"}
+#: Stop words that end a name as its head noun ("weaver's bottom", "frozen back"), never start one.
+_NOUN_STOP_WORDS = {"back", "bottom", "front", "top", "side", "part"}
 _ACRONYM = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Z][A-Za-z0-9]*[A-Z0-9][a-z]?$")  # MRI, DMARDs, PsA, SLE
 
 
@@ -164,7 +166,7 @@ class TermFinder:
                 continue
             if subject.kind == "body_part" and subject.source == "vocabulary":
                 continue  # the clinic's pain sites: pain types, not terms
-            if subject.kind == "condition" and self._generic_condition(subject.name):
+            if subject.kind == "condition" and self._generic_condition(subject.text):  # the words written, not the name
                 continue
             span = doc.char_span(subject.start, subject.end, alignment_mode="expand")
             if span is not None and not _proper_name(span):
@@ -305,7 +307,8 @@ class TermFinder:
                 right = right[: self.rules.max_words]
                 taken: List[_Unit] = []
                 for unit in right:
-                    if not unit.is_word or (doc[unit.start].is_stop and not _ACRONYM.match(unit.text)):
+                    noun = taken and unit.text.lower() in _NOUN_STOP_WORDS  # "weaver's bottom"
+                    if not unit.is_word or (doc[unit.start].is_stop and not _ACRONYM.match(unit.text) and not noun):
                         break
                     taken.append(unit)
                 if not taken:

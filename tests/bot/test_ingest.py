@@ -146,3 +146,112 @@ def test_a_store_from_an_older_schema_is_rebuilt(scratch_corpus, sqlite_engine):
     report = build_store(scratch_corpus, engine=sqlite_engine)
     assert len(report.loaded) == 3
     assert ConditionStore(sqlite_engine).resolve_condition("lupus").key == "systemic-lupus-erythematosus"
+
+
+# -- a document about one condition (issue 20's learning classes) ------------------------------------
+# The title names the condition and the pain; most sentences say "It ..." or nothing of the condition.
+KNEE_LEAFLET = """Knee pain and reactive arthritis
+Reactive arthritis is a joint condition that can follow an infection.
+It most often affects the knees and the ankles.
+It usually causes swelling and stiffness.
+It can be triggered by a gut infection and, rarely, by some medicines.
+Some medicines, such as a few antibiotics, can bring it on as well.
+Treatment is with anti-inflammatory medicines and rest.
+It is more common in people with psoriasis.
+"""
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    from bot.extraction import Extractor, load_fact_rules
+    from bot.vocabulary import load_vocabulary
+
+    return Extractor(load_vocabulary(), load_fact_rules(), lexicon=None)
+
+
+def passages_of(extractor, text: str) -> dict:
+    from bot.documents import parse_text
+
+    return {p.text: p for p in extractor.extract(parse_text(text, "t.txt", "0"))}
+
+
+def test_a_sentence_that_names_no_condition_is_about_the_titles_condition(extractor):
+    passages = passages_of(extractor, KNEE_LEAFLET)
+    for text in ("It usually causes swelling and stiffness.", "Treatment is with anti-inflammatory medicines and rest."):
+        assert passages[text].conditions == {"reactive arthritis": False}, text
+    assert "symptoms" in passages["It usually causes swelling and stiffness."].kinds
+    assert "treatment" in passages["Treatment is with anti-inflammatory medicines and rest."].kinds
+
+
+def test_in_an_it_sentence_a_condition_named_in_passing_is_not_the_subject(extractor):
+    passage = passages_of(extractor, KNEE_LEAFLET)["It is more common in people with psoriasis."]
+    assert passage.conditions == {"reactive arthritis": False}
+
+
+def test_what_brings_a_condition_on_is_not_its_treatment(extractor):
+    passages = passages_of(extractor, KNEE_LEAFLET)
+    for text in ("It can be triggered by a gut infection and, rarely, by some medicines.",
+                 "Some medicines, such as a few antibiotics, can bring it on as well."):
+        assert "treatment" not in passages[text].kinds, text
+    later = passages_of(extractor, "Knee pain and reactive arthritis\nIt can be triggered by an infection; treatment is with rest.\n")
+    assert "treatment" in later["It can be triggered by an infection; treatment is with rest."].kinds  # a new clause
+
+
+def test_the_title_links_its_condition_to_its_pain_through_the_sentences_naming_the_site(extractor):
+    passages = passages_of(extractor, KNEE_LEAFLET)
+    carrier = passages["It most often affects the knees and the ankles."]
+    assert carrier.pain_types == ["knee"] and carrier.title_pains == {"knee"}  # not "foot": the title names knee pain
+    assert all("knee" not in p.pain_types for text, p in passages.items() if p is not carrier)
+
+
+def test_a_title_with_no_site_in_the_text_links_through_the_first_sentence_about_the_condition(extractor):
+    text = "Knee pain and reactive arthritis\nReactive arthritis is a joint condition that can follow an infection.\nIt causes swelling.\n"
+    passages = passages_of(extractor, text)
+    assert passages["Reactive arthritis is a joint condition that can follow an infection."].title_pains == {"knee"}
+    assert passages["It causes swelling."].title_pains == set()
+
+
+def test_a_sentence_that_states_the_link_makes_the_title_add_nothing(extractor):
+    text = "Knee pain and reactive arthritis\nReactive arthritis often causes knee pain.\nIt most often affects the knees.\n"
+    assert all(not p.title_pains for p in passages_of(extractor, text).values())
+
+
+def test_a_title_that_names_no_condition_takes_the_first_sentences(extractor):
+    text = "Pain on the outside of the knee\nReactive arthritis is a joint condition that can follow an infection.\nTreatment is with rest.\n"
+    assert passages_of(extractor, text)["Treatment is with rest."].conditions == {"reactive arthritis": False}
+
+
+def test_a_title_about_autoimmune_disease_in_general_gives_no_subject(extractor):
+    text = ("What autoimmune disease causes knee pain\nReactive arthritis is a joint condition that can follow an infection.\n"
+            "Treatment is with rest.\n")
+    assert passages_of(extractor, text)["Treatment is with rest."].conditions == {}
+
+
+def test_an_it_sentence_opening_a_paragraph_is_about_the_previous_paragraphs_subject(extractor):
+    text = ("What autoimmune disease causes knee pain\nReactive arthritis is a joint condition that can follow an infection.\n"
+            "It usually causes swelling.\nOther conditions are rarer.\n")
+    passages = passages_of(extractor, text)
+    assert passages["It usually causes swelling."].conditions == {"reactive arthritis": False}
+    assert passages["Other conditions are rarer."].conditions == {}
+
+
+def test_a_sentence_that_defines_a_condition_by_name_is_what_it_is(extractor):
+    passage = passages_of(extractor, "Knee pain\nReactive arthritis is an inflammation that can follow an infection.\n")
+    only = passage["Reactive arthritis is an inflammation that can follow an infection."]
+    assert "what_is" in only.kinds and only.defined_conditions == {"reactive arthritis": True}
+    named = passages_of(extractor, "Knee pain\nReactive arthritis, a joint condition, can follow an infection.\n")
+    assert "what_is" not in named["Reactive arthritis, a joint condition, can follow an infection."].kinds  # in passing
+
+
+def test_the_store_keeps_the_titles_link_apart_from_what_sentences_say(scratch_corpus, sqlite_engine):
+    (scratch_corpus / "040_knee.txt").write_text(KNEE_LEAFLET, encoding="utf-8")
+    build_store(scratch_corpus, engine=sqlite_engine, use_lexicon=False)
+    store = ConditionStore(sqlite_engine)
+    reactive, knee = store.resolve_condition("reactive arthritis"), store.resolve_pain_type("knee")
+    found = store.conditions_for_pain(knee)
+    assert [r.condition.name for r in found] == ["reactive arthritis"]
+    assert found[0].evidence[0].text == "It most often affects the knees and the ankles." and not found[0].evidence[0].explicit
+    assert store.facts(condition=reactive, pain=knee) == []  # the title's pain is a link, not what the sentence says
+    treatment = [f.evidence.text for f in store.facts("treatment", condition=reactive)]
+    assert treatment == ["Treatment is with anti-inflammatory medicines and rest."]
+    assert store.facts("symptoms", condition=reactive)[0].evidence.text == "It usually causes swelling and stiffness."

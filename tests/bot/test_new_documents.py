@@ -37,14 +37,25 @@ EF usually causes pain and swelling in the forearms and legs, and forearm pain o
 The skin may take on a dimpled look, known as peau d'orange.
 """
 
-NEW_DOCUMENTS = {"030_eye.txt": EYE, "031_forearm.txt": FOREARM}
+# Most sentences say "It ..." or name no condition: they are about the title's condition and pain site.
+CHEEK = """Cheek pain and parotitis
+Parotitis is inflammation of a parotid gland, the large saliva gland in front of the ear.
+It usually causes a painful swelling of the cheek, and eating can make the pain worse.
+It can be brought on by a blocked saliva duct, not drinking enough and some medicines.
+Diagnosis is made by examining the cheek and the inside of the mouth, sometimes with an ultrasound scan.
+Treatment is with plenty of fluids, warm compresses and sometimes antibiotics.
+A small stone that blocks the duct is known as a salivary stone.
+"""
+
+NEW_DOCUMENTS = {"030_eye.txt": EYE, "031_forearm.txt": FOREARM, "032_cheek.txt": CHEEK}
 
 
 def test_the_new_topics_are_not_in_the_vocabulary():
     vocabulary = load_vocabulary()
     spellings = {normalize(s) for c in vocabulary.conditions for s in (*c.spellings(), *c.abbreviations)}
     spellings |= {normalize(s) for p in vocabulary.pain_types for s in p.spellings()}
-    for word in ("scleritis", "eosinophilic fasciitis", "ef", "eye", "eyes", "forearm", "sclera", "peau d orange"):
+    for word in ("scleritis", "eosinophilic fasciitis", "ef", "eye", "eyes", "forearm", "sclera", "peau d orange",
+                 "parotitis", "cheek", "salivary stone"):
         assert word not in spellings
 
 
@@ -181,3 +192,69 @@ def test_without_the_lexicon_definitions_still_teach_the_conditions(folder, tmp_
         assert store.resolve_pain_type("eye") is None  # body sites come from the lexicon's anatomy words
     finally:
         engine.dispose()
+
+
+# -- a document whose sentences say "It ..." (issue 20's learning classes) --------------------------
+def test_the_it_sentences_are_about_the_titles_condition(built, store):
+    _, report = built
+    cheek = report.documents["032_cheek.txt"]
+    assert (cheek.learned_conditions, cheek.learned_sites) == (["parotitis"], ["cheek"])
+    parotitis = store.resolve_condition("parotitis")
+    found = store.conditions_for_pain(store.resolve_pain_type("cheek"))
+    assert [r.condition.name for r in found] == ["parotitis"]
+    assert found[0].evidence[0].text.startswith("It usually causes a painful swelling of the cheek")
+    assert store.facts("symptoms", condition=parotitis)[0].evidence.text.startswith("It usually causes a painful swelling")
+    assert store.facts("diagnosis", condition=parotitis)[0].evidence.text.startswith("Diagnosis is made by examining the cheek")
+    assert [f.evidence.text[:30] for f in store.facts("treatment", condition=parotitis)] == ["Treatment is with plenty of fl"]
+
+
+def test_the_it_sentences_answer_through_the_composer(store):
+    answer = ask(store, "What are the symptoms of parotitis?", Topic.SYMPTOMS)
+    assert "painful swelling of the cheek" in answer and "Cheek pain and parotitis" in answer
+    answer = ask(store, "How is parotitis treated?", Topic.TREATMENT)
+    assert "plenty of fluids" in answer and "brought on by" not in answer
+    answer = ask(store, "Which conditions cause cheek pain?", Topic.CONDITIONS_FOR_PAIN)
+    assert "Parotitis" in answer and "Cheek pain and parotitis" in answer
+
+
+def test_no_body_site_is_exported_as_a_conditions_synonym(store):
+    data = nlu_training_data(with_learned(load_vocabulary(), store.learned_names()))["nlu"]
+    synonyms = {item["synonym"]: item["examples"].splitlines() for item in data if "synonym" in item}
+    sites = {line[2:] for key in ("cheek", "eye", "forearm") for line in synonyms.get(key, [])} | {"cheek", "eye", "forearm"}
+    learned = {n.name for n in store.learned_names() if n.kind == "condition"}
+    for name in learned:
+        assert not sites & {line[2:] for line in synonyms.get(name, [])}, name
+
+
+def learned_from(text: str):
+    from bot import settings
+    from bot.documents import parse_text
+    from bot.extraction import default_extractor
+
+    extractor = default_extractor(settings.vocabulary_path(), settings.fact_rules_path())
+    return extractor.learn(parse_text(text, "t.txt", "0"))
+
+
+def test_a_condition_the_lexicon_knows_is_learned_by_the_documents_own_words():
+    learned = learned_from("Sore skin folds\nThrush can make the skin in the folds sore.\nThrush is common after antibiotics.\n"
+                           "The ulcers are small. Ulcers heal within a week.\n")
+    assert {n.name for n in learned if n.kind == "condition"} == {"thrush"}  # never "a yeast infection", nor a stomach ulcer
+    assert {n.spelling.lower() for n in learned if n.kind == "condition"} == {"thrush"}
+
+
+def test_a_lump_is_no_condition():
+    learned = learned_from("Lumps on the skin\nA painful lump may appear.\nThe lump can be tender.\n")
+    assert [n for n in learned if n.kind == "condition"] == []
+
+
+def test_an_eponym_is_kept_and_it_is_also_known_as_names_it():
+    learned = learned_from("Calf pain and Baker's cyst\nA Baker's cyst forms behind the knee.\nIt is also known as a popliteal cyst.\n")
+    names = {(n.name, n.spelling.lower()) for n in learned if n.kind == "condition"}
+    assert ("baker's cyst", "popliteal cyst") in names and {name for name, _ in names} == {"baker's cyst"}
+    assert {n.name for n in learned if n.kind == "site"} == {"calf"}
+
+
+@pytest.mark.parametrize("phrase, site", [("Pain in the shins", "shin"), ("Painful armpits", "armpit"),
+                                          ("Pain on the outside of the thigh", "thigh"), ("Breastbone pain", "breastbone")])
+def test_lay_body_sites_are_learned(phrase, site):
+    assert {n.name for n in learned_from(f"{phrase}\nIt can last for weeks.\n") if n.kind == "site"} == {site}

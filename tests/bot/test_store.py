@@ -182,3 +182,21 @@ def test_a_known_term_inside_longer_text_resolves(corpus_store, text, canonical)
 def test_unrelated_text_does_not_resolve(corpus_store):
     assert corpus_store.resolve_condition("diabetes") is None
     assert corpus_store.resolve_pain_type("burning") is None
+
+
+JUMPERS_KNEE = """Knee pain in jumpers
+Jumping sports can strain the tendon below the kneecap, which becomes thick and sore, known as jumper's knee.
+"""
+
+
+def test_a_site_word_inside_a_term_a_document_explains_is_not_a_site(scratch_corpus, sqlite_engine):
+    from bot.ingest import build_store
+    from bot.store import ConditionStore
+
+    (scratch_corpus / "041_jumpers.txt").write_text(JUMPERS_KNEE, encoding="utf-8")
+    build_store(scratch_corpus, engine=sqlite_engine, use_lexicon=False)
+    store = ConditionStore(sqlite_engine)
+    assert store.term_evidence(store.resolve_term("jumper's knee"))[0].defines
+    assert store.names_in("What does jumper's knee mean?") == ([], [])
+    assert [p.key for _, p in store.names_in("Can lupus cause knee pain?")[1]] == ["knee"]
+    assert [c.name for _, c in store.names_in("Does rheumatoid arthritis cause it?")[0]] == ["rheumatoid arthritis"]

@@ -108,6 +108,8 @@ def found_in(extractor: Extractor, sentence: str) -> dict:
         ("The condition, also known as jumper's knee, affects the tendon below the kneecap.",
          "jumper's knee", (), "definition"),
         ("Doctors may order a test called ultrasonography to look at the tendon.", "ultrasonography", (), "definition"),
+        ("It is also known as a popliteal cyst.", "popliteal cyst", (), "definition"),  # an article after the cue
+        ("It is sometimes called weaver's bottom, after the weavers who sat on benches.", "weaver's bottom", (), "definition"),
     ],
 )
 def test_definition_patterns(extractor, sentence, surface, spellings, rule):
@@ -115,6 +117,17 @@ def test_definition_patterns(extractor, sentence, surface, spellings, rule):
     assert surface in found, found
     assert found[surface].rule == rule and found[surface].defines
     assert set(spellings) <= set(found[surface].spellings)
+
+
+def test_a_body_site_before_a_naming_cue_is_not_another_name(extractor):
+    found = found_in(extractor, "Pain at the front of the knee, known as patellofemoral pain syndrome, is common in runners.")
+    assert found["patellofemoral pain syndrome"].spellings == ("patellofemoral pain syndrome",)
+    other = found_in(extractor, "Inflammation of the sacroiliac joints, also known as sacroiliitis, causes back pain.")
+    assert "sacroiliac joints" in other["sacroiliitis"].spellings  # a name before the cue still is one
+
+
+def test_a_category_word_is_not_a_term_it_defines(extractor):
+    assert "Treatment" not in found_in(extractor, "Treatment is with anti-inflammatory medicines and rest.")
 
 
 def test_mentions_are_acronyms_and_words_shaped_like_terms(extractor):

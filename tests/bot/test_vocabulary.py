@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.vocabulary import VocabularyError, load_vocabulary, nlu_training_data, normalize, parse_vocabulary
+from bot.vocabulary import LearnedName, VocabularyError, load_vocabulary, nlu_training_data, normalize, parse_vocabulary, with_learned
 
 
 def test_the_project_vocabulary_loads_and_covers_the_required_terms():
@@ -38,3 +38,26 @@ def test_nlu_export_maps_every_spelling_to_the_entity_value():
 
 def test_normalize_unifies_case_accents_and_apostrophes():
     assert normalize("Sjögren’s  Syndrome") == normalize("sjogren's syndrome") == "sjogrens syndrome"
+
+
+def _synonyms(vocabulary) -> dict:
+    data = nlu_training_data(vocabulary)["nlu"]
+    return {item["synonym"]: item["examples"].splitlines() for item in data if "synonym" in item}
+
+
+def test_a_learned_body_site_is_never_another_name_of_a_learned_condition():
+    learned = [LearnedName("condition", "aphthous ulcers", "aphthous ulcers"), LearnedName("condition", "aphthous ulcers", "mouth"),
+               LearnedName("site", "mouth", "mouth", how="pain phrase")]
+    vocabulary = with_learned(load_vocabulary(), learned)
+    ulcers = next(c for c in vocabulary.conditions if c.name == "aphthous ulcers")
+    assert "mouth" not in ulcers.spellings() and "mouths" not in ulcers.spellings()
+    mouth = next(p for p in vocabulary.pain_types if p.key == "mouth")
+    assert "mouths" in mouth.spellings()
+    synonyms = _synonyms(vocabulary)
+    assert "- mouths" in synonyms["mouth"] and "- mouth" not in synonyms.get("aphthous ulcers", [])
+
+
+def test_a_learned_name_never_duplicates_a_vocabulary_condition():
+    learned = [LearnedName("condition", "reactive arthritis", "post-infectious arthritis")]
+    vocabulary = with_learned(load_vocabulary(), learned)
+    assert [c.name for c in vocabulary.conditions].count("reactive arthritis") == 1
