@@ -197,14 +197,17 @@ class Extractor:
         # the title names none, the one the first sentence defines: "Meralgia paresthetica is ...").
         document_subject = dict.fromkeys(title_conditions[:1] if len(title_conditions) == 1 else [], False)
         last_subject: Dict[str, bool] = {}
-        for block in document.blocks:
+        docs = [self.nlp(block.text) if block.kind != "heading" else None for block in document.blocks]
+        # ... the first sentence's only in a document about one condition: no other is a sentence's subject
+        title_silent = title_silent and len(self._named_subjects(d for d in docs if d is not None)) <= 1
+        for block, block_doc in zip(document.blocks, docs):
             if block.kind == "heading":
                 headings = headings + [block] if previous_kind == "heading" else [block]
                 lead_in = None
                 passages.append(self._passage(len(passages), "heading", None, block.text, block.start, block.end))
             elif block.kind == "list_item":
                 passage = self._passage(len(passages), "list_item", _heading(headings), block.text, block.start, block.end)
-                item_doc = self.nlp(block.text)
+                item_doc = cast(Doc, block_doc)
                 self._analyse(passage, item_doc, [h.text for h in headings], subject={})
                 passage.terms = self.terms.find(item_doc)
                 if lead_in is not None:
@@ -221,8 +224,7 @@ class Extractor:
             else:
                 lead_in = block if block.text.endswith(":") else None
                 subject: Dict[str, bool] = {}
-                doc = self.nlp(block.text)
-                for sentence in doc.sents:
+                for sentence in cast(Doc, block_doc).sents:
                     text = sentence.text.strip()
                     if not text or text in seen_texts:  # e.g. a lede repeated as the first sentence
                         continue
@@ -256,6 +258,15 @@ class Extractor:
             return [], [], False
         specific = [name for name in names if self._groups[name] != "other"]
         return specific, self._pain_types(doc), not names
+
+    def _named_subjects(self, docs: Iterable[Doc]) -> Set[str]:
+        """The specific conditions the text names other than to describe people ("people with lupus")."""
+        out: Set[str] = set()
+        for doc in docs:
+            mentions = {i for _, start, end in (self._mentions(doc) if len(self._mentions) else []) for i in range(start, end)}
+            out |= {e.ent_id_ for e in doc.ents if e.label_ == CONDITION and e.start not in mentions
+                    and self._groups[e.ent_id_] not in ("umbrella", "other")}
+        return out
 
     def _specific(self, subject: Dict[str, bool]) -> Optional[str]:
         return next((name for name in subject if self._groups[name] not in ("umbrella", "other")), None)
@@ -455,7 +466,8 @@ class Extractor:
         (the document's, or the previous paragraph's); in an ``anaphoric`` sentence ("It ...") the
         conditions it names are not its subject."""
         current = self._specific(subject)
-        probe = current or self._specific(fallback or {})
+        refers_back = anaphoric or any(t.lower_ in ("it", "its") for t in doc)  # "People with RA are more likely to develop it."
+        probe = current or (self._specific(fallback or {}) if refers_back else None)
         names = self._subjects_named(doc, probe)
         if anaphoric and probe is not None:
             names = [name for name in names if name == probe]  # "It often happens in people with RA": it is the subject

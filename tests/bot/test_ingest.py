@@ -158,6 +158,7 @@ It can be triggered by a gut infection and, rarely, by some medicines.
 Some medicines, such as a few antibiotics, can bring it on as well.
 Treatment is with anti-inflammatory medicines and rest.
 It is more common in people with psoriasis.
+People with ulcerative colitis are also more likely to get it.
 """
 
 
@@ -184,8 +185,11 @@ def test_a_sentence_that_names_no_condition_is_about_the_titles_condition(extrac
 
 
 def test_in_an_it_sentence_a_condition_named_in_passing_is_not_the_subject(extractor):
-    passage = passages_of(extractor, KNEE_LEAFLET)["It is more common in people with psoriasis."]
-    assert passage.conditions == {"reactive arthritis": False}
+    passages = passages_of(extractor, KNEE_LEAFLET)
+    for text in ("It is more common in people with psoriasis.", "People with ulcerative colitis are also more likely to get it."):
+        assert passages[text].conditions == {"reactive arthritis": False}, text
+    alone = passages_of(extractor, "Knee pain and reactive arthritis\nHip pain is common in people with lupus.\n")
+    assert alone["Hip pain is common in people with lupus."].conditions == {"systemic lupus erythematosus": True}
 
 
 def test_what_brings_a_condition_on_is_not_its_treatment(extractor):
@@ -219,6 +223,12 @@ def test_a_sentence_that_states_the_link_makes_the_title_add_nothing(extractor):
 def test_a_title_that_names_no_condition_takes_the_first_sentences(extractor):
     text = "Pain on the outside of the knee\nReactive arthritis is a joint condition that can follow an infection.\nTreatment is with rest.\n"
     assert passages_of(extractor, text)["Treatment is with rest."].conditions == {"reactive arthritis": False}
+
+
+def test_a_title_that_names_no_condition_gives_no_subject_to_a_document_about_several(extractor):
+    text = ("Pain on the outside of the knee\nReactive arthritis is a joint condition that can follow an infection.\n"
+            "Psoriatic arthritis often affects the knee as well.\nTreatment is with rest.\n")
+    assert passages_of(extractor, text)["Treatment is with rest."].conditions == {}
 
 
 def test_a_title_about_autoimmune_disease_in_general_gives_no_subject(extractor):
