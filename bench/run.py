@@ -20,7 +20,8 @@
 
 Environment: BENCH_REPEATS (3), BENCH_TRAIN_REPEATS (1), BENCH_SIZES ("10,30,100,300,1000"), BENCH_PROFILE (1),
 BENCH_SYSTEMS (all; e.g. "ours,logreg"), BENCH_REUSE_TRAINING=1 (keep the models and training times of the
-last run), BENCH_NEW_DOCUMENTS=0 (skip step 5), BENCH_QUICK=1 (small numbers, for trying the pipeline out).
+last run), BENCH_NEW_DOCUMENTS=0 (skip step 5), BENCH_NEW_DOCUMENTS_TRAIN=0 (step 5 without its training: recall
+before training only), BENCH_QUICK=1 (small numbers, for trying the pipeline out).
 """
 from __future__ import annotations
 
@@ -514,6 +515,10 @@ def bench_new_documents(model: Path = PROJECT_MODEL) -> Dict[str, Any]:
         progress(f"new documents: {len(items)} questions to the project's model (before training)")
         result["recall_before"], result["rows_before"] = _recall(running, items)
         result["recalled_before"] = sum(r["correct"] for r in result["rows_before"])
+    if os.environ.get("BENCH_NEW_DOCUMENTS_TRAIN", "1") == "0":  # recall before training only
+        progress(f"new documents: recall {result['recall_before']:.0%} before training (training skipped)")
+        (WORK / "new_documents.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        return result
     waited = wait_for_other_training()
     cache = WORK / "cache" / f"new-documents-{uuid.uuid4().hex[:8]}"  # fresh and empty: an honest full training
     out = scratch / "models"
