@@ -202,10 +202,14 @@ def expectation_for(intent: str, condition: Optional[str], group: Optional[str],
     return with_honest_gap(facts((TOPIC_FACTS[topic], 1)), intent, condition, group)
 
 
-def with_honest_gap(expectation: Expectation, intent: str, condition: Optional[str], group: Optional[str]) -> Expectation:
+def with_honest_gap(expectation: Expectation, intent: str, condition: Optional[str], group: Optional[str],
+                    pain: Optional[str] = None) -> Expectation:
     """A facts expectation for a condition's own topic that the documents do not describe for that
-    condition also accepts the honest "our documents don't say anything about ... specifically"."""
+    condition also accepts the honest "our documents don't say anything about ... specifically"; so
+    does one about when to see a doctor for anything but hip pain (their only such advice)."""
     topic = FACT_INTENTS.get(intent)
+    if expectation.kind == "facts" and topic == "when_to_see_doctor" and (condition is not None or pain not in (None, "hip")):
+        return Expectation("facts", expectation.groups, expectation.markers, (NO_SPECIFIC_MARKER, NO_TOPIC_MARKER))
     if (expectation.kind != "facts" or condition is None or group not in SPECIFIC_GROUPS or topic not in OWN_TOPICS
             or condition in DOCUMENTED_OWN_TOPICS.get(topic, ())):
         return expectation

@@ -86,7 +86,8 @@ def real_questions(path: Path = REAL_LABELS) -> List[Question]:
         if row.get("excluded"):
             continue
         condition = row.get("condition")
-        expect = with_honest_gap(Expectation.from_json(row["expect"]), row["intent"], condition, groups.get(condition) if condition else None)
+        expect = with_honest_gap(Expectation.from_json(row["expect"]), row["intent"], condition, groups.get(condition) if condition else None,
+                                 row.get("pain_type"))
         out.append(Question(row["question"], row["intent"], expect, "real"))
     return out
 
