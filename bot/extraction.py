@@ -558,7 +558,7 @@ class Extractor:
         """Pain terms, and pain words bound to their nearest body site, not negated."""
         found: List[str] = []
         negated = self._negated_positions(doc)
-        sites = [e for e in doc.ents if e.label_ == SITE]
+        sites = [e for e in doc.ents if e.label_ == SITE and not _adverb(doc, e)]
         for term in (e for e in doc.ents if e.label_ == PAIN_TERM):
             if term.start not in negated:
                 _add(found, term.ent_id_)
@@ -591,6 +591,15 @@ def _not_terms(vocabulary: Vocabulary) -> List[str]:
     """Never a term on their own: the clinic's ignore list, pain words and one-word body sites."""
     sites = [s for p in vocabulary.pain_types for s in p.site_spellings() if len(s.split()) == 1]
     return [*vocabulary.ignore, *vocabulary.pain_words, *sites]
+
+
+#: "keep coming back", "goes back to normal": after these verbs "back" is where something returns, not a body site.
+_RETURN_VERBS = frozenset({"come", "comes", "coming", "came", "go", "goes", "going", "went", "gone", "get", "gets", "getting",
+                           "got", "grow", "grows", "growing", "grew", "flare", "flares", "flaring", "flared", "bounce", "fight"})
+
+
+def _adverb(doc: Doc, site: Span) -> bool:
+    return site.text.lower() == "back" and site.start > 0 and doc[site.start - 1].lower_ in _RETURN_VERBS
 
 
 def _names_any(text: str, spellings: Iterable[str]) -> bool:

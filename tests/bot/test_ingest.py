@@ -265,3 +265,10 @@ def test_the_store_keeps_the_titles_link_apart_from_what_sentences_say(scratch_c
     treatment = [f.evidence.text for f in store.facts("treatment", condition=reactive)]
     assert treatment == ["Treatment is with anti-inflammatory medicines and rest."]
     assert store.facts("symptoms", condition=reactive)[0].evidence.text == "It usually causes swelling and stiffness."
+
+
+def test_back_after_a_verb_of_returning_is_no_body_site(extractor):
+    passages = passages_of(extractor, "Knee pain and reactive arthritis\nSee a doctor if the pain keeps coming back.\n"
+                                      "Reactive arthritis can cause back pain.\n")
+    assert "spine" not in passages["See a doctor if the pain keeps coming back."].pain_types
+    assert "spine" in passages["Reactive arthritis can cause back pain."].pain_types
