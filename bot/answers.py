@@ -298,7 +298,7 @@ class AnswerComposer:
         pain = next(iter(question.pains), None) or question.context_pain
         return condition, pain
 
-    def _subject(self, question: Question, text: str, topic: Optional[Topic] = None) -> _Subject:
+    def _subject(self, question: Question, text: str, topic: Optional[Topic] = None, by_words: bool = True) -> _Subject:
         """The store's references for what ``text`` asks about; the rest of the message (the story)
         and then the conversation fill in what the question itself does not name."""
         from bot.lexicon import default_lexicon
@@ -318,7 +318,7 @@ class AnswerComposer:
         pains = [p for p in (self.store.resolve_pain_type(w) for w in question.pains if not inside_outside(w)) if p]
         # What the store's own spellings find: the same as the NLU's lookup tables, and a document
         # added since the model was trained ("scleritis", "forearm pain") is understood at once.
-        named_conditions, named_pains = self.store.names_in(text)
+        named_conditions, named_pains = self.store.names_in(text) if by_words else ([], [])
         conditions += [c for w, c in named_conditions if c not in conditions and not inside_outside(w)]
         pains += [p for w, p in named_pains if p not in pains and not inside_outside(w)]
         condition_words = (*question.conditions, *(w for w, _ in named_conditions))
@@ -356,7 +356,7 @@ class AnswerComposer:
         unknown = [w for w in question.conditions if self.store.resolve_condition(w) is None]
         if condition is None and pain is None and unknown:
             return _Subject(not_covered=unknown[0], not_covered_kind="condition")
-        if condition is None and pain is None and not outside:
+        if condition is None and pain is None and not outside and by_words:
             site = _uncovered_pain_site(text, subjects)
             if site is not None:  # "pain in my shoulder": a site the documents do not cover
                 return _Subject(not_covered=site)
@@ -656,14 +656,16 @@ class AnswerComposer:
         return Reply(text=texts.CAPABILITIES.format(pains=pains), buttons=self._example_buttons())
 
     def out_of_scope(self, question: Optional[Question] = None) -> Reply:
-        clear = self.answer_if_clear(question) if question else None
+        # The classifier says it is not a medical question: only a subject the lexicon names is declined
+        # by name ("what's the weather like tomorrow" gets the plain out-of-scope reply).
+        clear = self.answer_if_clear(question, by_words=False) if question else None
         return clear or Reply(text=_join([texts.OUT_OF_SCOPE, self._what_i_cover()]), buttons=self._example_buttons())
 
     def not_understood(self, question: Optional[Question] = None) -> Reply:
         clear = self.answer_if_clear(question) if question else None
         return clear or Reply(text=_join([texts.NOT_UNDERSTOOD, self._what_i_cover()]), buttons=self._example_buttons())
 
-    def answer_if_clear(self, question: Question, ranked_topics: Sequence[Topic] = ()) -> Optional[Reply]:
+    def answer_if_clear(self, question: Question, ranked_topics: Sequence[Topic] = (), by_words: bool = True) -> Optional[Reply]:
         """When the classifier is unsure, the patient's own words may still settle it: a medical
         subject outside the documents gets its named decline; a subject the documents cover gets the
         likeliest reading answered (the topic its words name, else the classifier's best guess), with
@@ -674,7 +676,7 @@ class AnswerComposer:
         cued = cue_topic(question.text)
         # Only what this message itself names: an unclear message is never answered about the last subject.
         question = replace(question, context_condition=None, context_pain=None, follow_up=False, last_topic=None)
-        subject = self._subject(question, question.text, cued or guess)
+        subject = self._subject(question, question.text, cued or guess, by_words=by_words)
         if subject.not_covered is not None:
             return self.not_covered(subject.not_covered, subject.not_covered_kind)
         if not (subject.condition or subject.pain or subject.term):

@@ -296,6 +296,8 @@ def _outcome(turn: _Turn) -> Tuple[str, Optional[str], Optional[str]]:
         return ANSWERED, None, None
     patterns = _reply_patterns()
     words = [text for text, _ in turn.replies]
+    if "action_restricted_request" in turn.actions and not any(patterns["not_covered"].match(w) for w in words):
+        return DECLINED, None, None  # refused first, whatever it says after ("... no information on prednisone")
     subject = turn.slots.get("not_covered")
     if not subject:
         found = next((m for m in (patterns["not_covered"].search(w) for w in words) if m), None)
@@ -306,8 +308,6 @@ def _outcome(turn: _Turn) -> Tuple[str, Optional[str], Optional[str]]:
                            (REPHRASE, "action_default_ask_rephrase"), (FALLBACK, "action_default_fallback")):
         if action in turn.actions or any(w.startswith(patterns[reason]) for w in words):
             return UNANSWERED, reason, None
-    if "action_restricted_request" in turn.actions:
-        return DECLINED, None, None
     return OTHER, None, None
 
 

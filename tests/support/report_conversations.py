@@ -207,9 +207,13 @@ class Scripter:
     def restricted(self, c: Conversation, text: str, intent: str, entities: Optional[Dict[str, str]] = None,
                    *, answered: bool) -> Expect:
         """A request for a diagnosis, a dose or a medicine change: refused, with documents (answered) or without (declined)."""
+        from bot.safety import default_screen
+
         entities = entities or {}
-        user = self._user(c, text, intent, entities)
-        messages, events = self._run(actions.ActionRestrictedRequest, c, text, intent, entities, [])
+        finding = default_screen().screen(text)  # what the NLU's safety component passes on
+        safety = {"kind": finding.kind, "category": finding.category} if finding else None
+        user = self._user(c, text, intent, entities, safety=safety)
+        messages, events = self._run(actions.ActionRestrictedRequest, c, text, intent, entities, [], safety=safety)
         assert self._is_answer(messages) == answered, f"{text!r}: {messages[0]['text'][:100]!r}"
         self._new_message(c, True, text, user.timestamp, "declined")
         c.events.append(user)
@@ -387,13 +391,13 @@ OUT_OF_SCOPE = ["what's the weather like tomorrow", "can you recommend a good pi
 # Their readings are topics the documents answer for every condition (a condition's own topics, such
 # as treatment, may be honestly declined for the condition the conversation is about).
 UNSURE = [
-    ("is that normal for me??", [("ask_when_to_see_doctor", 0.4), ("ask_diagnosis_difficulty", 0.3)], {}),
+    ("is that normal for me??", [("ask_diagnosis_difficulty", 0.4), ("ask_when_to_see_doctor", 0.3)], {}),
     ("what about the other thing", [("ask_stress", 0.41), ("ask_when_to_see_doctor", 0.33)], {}),
     ("so it comes and goes, why", [("ask_diagnosis_difficulty", 0.38), ("ask_stress", 0.3)], {}),
 ]
 NOT_UNDERSTOOD = [("blorp snark wibble", "ask_symptoms"), ("??? !!", "greet")]
-RESTRICTED = [("how many mg of prednisone should i take", "request_dose", {}, True),
-              ("should i stop taking my methotrexate", "request_medication_change", {}, True)]
+RESTRICTED = [("how many mg of prednisone should i take", "request_dose", {}, False),
+              ("should i stop taking my methotrexate", "request_medication_change", {}, False)]
 EMERGENCY = "crushing chest pain and i cannot breathe"
 
 
