@@ -22,6 +22,10 @@ def without_patient_text(create_app: Callable[..., Any]) -> Callable[..., Any]:
     def create(*args: Any, **kwargs: Any) -> Any:
         app = create_app(*args, **kwargs)
 
+        @app.listener("before_server_start")
+        async def warm_up(_app: Any, _loop: Any) -> None:
+            warm_up_composer()
+
         @app.exception(Exception)
         async def failed(_request: Any, error: Exception) -> Any:
             if isinstance(error, SanicException):  # 400, 404, 413 ...: the client's mistake
@@ -32,6 +36,19 @@ def without_patient_text(create_app: Callable[..., Any]) -> Callable[..., Any]:
         return app
 
     return create
+
+
+def warm_up_composer() -> None:
+    """Build the medical lexicon, the store's caches and spaCy before listening (a few seconds, while
+    Rasa loads its model), so the first patient does not wait for them. A store that is not built yet
+    is reported when a question comes, as before."""
+    try:
+        from bot.answers import Question, default_composer
+        from bot.topics import Topic
+
+        default_composer().respond(Question("what causes hip pain? and what is lupus?", Topic.CONDITIONS_FOR_PAIN))
+    except Exception as error:  # noqa: BLE001 - never stop the server over a warm-up
+        logging.getLogger("actions").warning("warm-up skipped: %s", type(error).__name__)
 
 
 if __name__ == "__main__":

@@ -60,10 +60,11 @@ def entity_values(tracker: Tracker, entity: str, composer: Optional[AnswerCompos
         e["value"] for e in tracker.latest_message.get("entities", [])
         if e.get("entity") == entity and isinstance(e.get("value"), str) and e["value"].strip() and not _lower_case_word(e, text)
     ]
+    values = list(dict.fromkeys(values))  # "hip hip hip ..." is one value, looked up once
     if composer is not None and len(values) > 1:
         resolve = composer.store.resolve_condition if entity == "condition" else composer.store.resolve_pain_type
         values = sorted(values, key=lambda v: resolve(v) is None)
-    return tuple(sorted(dict.fromkeys(values), key=lambda v: v.lower() == UMBRELLA))
+    return tuple(sorted(values, key=lambda v: v.lower() == UMBRELLA))
 
 
 def _lower_case_word(entity: Dict[str, Any], text: str) -> bool:

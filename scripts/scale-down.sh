@@ -52,9 +52,11 @@ if pid="$(live_pid "$NGINX_PREFIX/nginx.pid")"; then
   kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
   echo "stopped nginx"
 fi
+# The servers stop side by side (each waits for its own process), not one after the other.
 for pidfile in "$RUN_DIR"/rasa-*.pid "$RUN_DIR"/action-*.pid; do
-  [ -e "$pidfile" ] && stop_pidfile "$pidfile"
+  [ -e "$pidfile" ] && stop_pidfile "$pidfile" &
 done
+wait
 if [ "${SCALE_KEEP_SERVICES:-0}" != 1 ]; then
   stop_redis
   stop_postgres
