@@ -183,6 +183,8 @@ class AnswerComposer:
         if aspect is not None and subject.pain is None and (subject.term is None or subject.condition is not None):
             return self._aspect(aspect, subject.condition)
         topic = topic or cue_topic(text) or question.last_topic or _topic_for(subject)
+        if topic is Topic.MECHANISM and subject.pain is not None and subject.condition is None and cue_topic(text) is Topic.CONDITIONS_FOR_PAIN:
+            topic = Topic.CONDITIONS_FOR_PAIN  # "what causes muscle pain?": which conditions cause it
         if subject.term is not None and subject.condition is None and topic is Topic.CONDITION_INFO:
             return self.term(subject.term)  # "what is the synovial membrane in a joint": the term, not joint pain
         reply = self._answer_refs(topic, subject.condition, subject.pain)

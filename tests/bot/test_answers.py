@@ -165,3 +165,8 @@ def test_the_second_question_about_a_declined_subject_is_not_answered_with_other
 def test_what_is_a_term_that_names_a_site_answers_the_term_not_the_pain(composer):
     reply = composer.respond(Question("what is the synovial membrane in a joint", Topic.CONDITION_INFO, pains=("joint",)))
     assert reply.text.startswith("Here is what our documents say about synovial membranes") and "synovial membranes lining" in reply.text
+
+
+def test_what_causes_a_pain_read_as_how_it_arises_names_the_conditions(composer):
+    reply = composer.respond(Question("what causes muscle pain", Topic.MECHANISM, pains=("muscle",)))
+    assert reply.text.startswith("Our documents name two autoimmune conditions that can cause muscle pain"), reply.text
