@@ -661,11 +661,11 @@ class AnswerComposer:
         # The classifier says it is not a medical question: only a subject the lexicon names is declined
         # by name ("what's the weather like tomorrow" gets the plain out-of-scope reply).
         clear = self.answer_if_clear(question, by_words=False) if question else None
-        return clear or Reply(text=_join([texts.OUT_OF_SCOPE, self._what_i_cover()]), buttons=self._example_buttons())
+        return clear or self._urgent_first(question, Reply(text=_join([texts.OUT_OF_SCOPE, self._what_i_cover()]), buttons=self._example_buttons()))
 
     def not_understood(self, question: Optional[Question] = None) -> Reply:
         clear = self.answer_if_clear(question) if question else None
-        return clear or Reply(text=_join([texts.NOT_UNDERSTOOD, self._what_i_cover()]), buttons=self._example_buttons())
+        return clear or self._urgent_first(question, Reply(text=_join([texts.NOT_UNDERSTOOD, self._what_i_cover()]), buttons=self._example_buttons()))
 
     def answer_if_clear(self, question: Question, ranked_topics: Sequence[Topic] = (), by_words: bool = True) -> Optional[Reply]:
         """When the classifier is unsure, the patient's own words may still settle it: a medical
@@ -680,21 +680,21 @@ class AnswerComposer:
         question = replace(question, context_condition=None, context_pain=None, follow_up=False, last_topic=None)
         subject = self._subject(question, question.text, cued or guess, by_words=by_words)
         if subject.not_covered is not None:
-            return self.not_covered(subject.not_covered, subject.not_covered_kind)
+            return self._urgent_first(question, self.not_covered(subject.not_covered, subject.not_covered_kind))
         if not (subject.condition or subject.pain or subject.term):
             return None
         topic = cued or guess or _topic_for(subject)
         reply = self._single(question, topic, question.text)
         other = next((t for t in (cued, *ranked_topics) if t is not None and t is not topic), None)
         if other is None or not reply.medical:
-            return reply
+            return self._urgent_first(question, reply)
         entities: Tuple[Tuple[str, str], ...] = ()
         if subject.condition is not None:
             entities += (("condition", subject.condition.name),)
         if subject.pain is not None:
             entities += (("pain_type", subject.pain.key),)
         alternative = Button(texts.OR_READING.format(reading=self._reading(other, subject)), intent_for_topic(other), entities)
-        return replace(reply, buttons=(alternative, *reply.buttons))
+        return self._urgent_first(question, replace(reply, buttons=(alternative, *reply.buttons)))
 
     def ask_rephrase(self) -> Reply:
         return Reply(text=texts.ASK_REPHRASE)
@@ -710,7 +710,7 @@ class AnswerComposer:
         cued = cue_topic(question.text) if question.text else None
         readings = list(dict.fromkeys(([cued] if cued else []) + list(ranked_topics)))[:2]
         if not readings:
-            return self.not_understood()
+            return self.not_understood(replace(question, text=""))
         entities: Tuple[Tuple[str, str], ...] = ()
         if subject.condition is not None:
             entities += (("condition", subject.condition.name),)
@@ -719,7 +719,7 @@ class AnswerComposer:
         buttons = tuple(
             Button(self._reading(topic, subject), intent_for_topic(topic), entities) for topic in readings
         ) + (Button(texts.SOMETHING_ELSE, OUT_OF_SCOPE_INTENT),)
-        return Reply(text=texts.DID_YOU_MEAN, buttons=buttons)
+        return self._urgent_first(question, Reply(text=texts.DID_YOU_MEAN, buttons=buttons))
 
     def _reading(self, topic: Topic, subject: _Subject) -> str:
         topic_spec = spec(topic)
@@ -758,6 +758,11 @@ class AnswerComposer:
         template = texts.EMERGENCY_SELF_HARM if category == "self_harm" else texts.EMERGENCY
         return Reply(text=template.format(number=c.emergency_number, advice=c.emergency_advice, crisis_line=c.crisis_line))
 
+    def _urgent_first(self, question: Optional[Question], reply: Reply) -> Reply:
+        """Every reply to a message the screen found urgent opens with the see-a-doctor-today advice,
+        whichever way it was made (an answer, a decline, "did you mean")."""
+        return self._with_urgent_advice(reply) if question is not None and question.urgent else reply
+
     def _with_urgent_advice(self, reply: Reply) -> Reply:
         """"See a doctor today" first, then the answer (an emergency replaces everything instead)."""
         c = self.clinic
@@ -781,11 +786,14 @@ class AnswerComposer:
             results = sorted(self.store.conditions_for_pain(pain_ref), key=lambda r: _weight_order(r.evidence))
             for result in results[:MAX_QUOTES]:
                 draft.quote(result.evidence[0], name=_display(result.condition.name))
-        else:
+        elif condition_ref is not None or kind == "diagnosis_request":
+            # A medicine or dose question about no condition in particular gets the refusal alone: general
+            # treatment quotes ("Managing bone pain ...") read as advice for whatever the patient has.
             topic = Topic.SYMPTOMS if kind == "diagnosis_request" else Topic.TREATMENT
             kind_of_fact = spec(topic).fact_kind or topic.value
             facts = self.store.facts(kind_of_fact, condition=condition_ref) if condition_ref else []
-            for evidence in _unique(f.evidence for f in facts or self.store.facts(kind_of_fact, general=True))[:2]:
+            general = [f for f in self.store.facts(kind_of_fact, general=True) if f.pain_type is None]
+            for evidence in _unique(f.evidence for f in facts or general)[:2]:
                 draft.quote(evidence)
         if not draft.quotes:
             return Reply(text=refusal)

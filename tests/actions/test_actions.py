@@ -374,3 +374,20 @@ def test_in_a_message_in_capitals_as_is_a_word_not_ankylosing_spondylitis(compos
     messages, _ = run(actions.ActionAnswer, composer, message)
     first = messages[0]["text"].split("\n\n")[0].lower()
     assert "ankylosing" not in first and "leukemia" not in first, first
+
+
+def test_urgent_advice_comes_first_whatever_path_the_reply_takes(composer):
+    urgent = {"kind": "urgent", "category": "spreading_numbness_weakness"}
+    text = "the numbness in my feet is spreading up to my knees since yesterday, they gave me gabapentin, what can you find out"
+    for action, intent in ((actions.ActionDefaultFallback, "nlu_fallback"), (actions.ActionOutOfScope, "out_of_scope"),
+                           (actions.ActionDefaultAskAffirmation, "nlu_fallback")):
+        messages, _ = run(action, composer, tracker(text, intent, safety=urgent))
+        assert messages[0]["text"].startswith("What you describe should be seen by a doctor today"), (action, messages[0]["text"][:80])
+
+
+def test_a_medicine_request_about_no_condition_gets_the_refusal_without_general_quotes(composer):
+    message = tracker("please prescribe me something for the pain in my joints", "request_medication_change",
+                      safety={"kind": "medication_change", "category": "start_choose"})
+    messages, _ = run(actions.ActionRestrictedRequest, composer, message)
+    text = messages[0]["text"]
+    assert text.startswith("Please don't start, stop or change a medicine") and "“" not in text
