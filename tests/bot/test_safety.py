@@ -300,6 +300,7 @@ DOSE = [
     "what is the right dose of folic acid with mtx",
     "how many tylenol can i take",
     "Usual dose for celebrex?",
+    "how much sulfasalazine do people usually take",
 ]
 
 DIAGNOSIS += [
