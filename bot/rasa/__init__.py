@@ -1,6 +1,8 @@
 """Where bot/ meets Rasa: one module per Rasa extension point.
 
-* ``nlu_safety``    the NLU component that runs the safety screen (config.yml)
+* ``nlu_safety``    the NLU component that runs the safety screen (config.yml), last in the pipeline
+* ``nlu_questions`` the NLU component that keeps a real question out of small talk (config.yml);
+  both are ``rule_component.RuleComponent`` (nothing to train)
 * ``tracker_store`` the SQL tracker store that forgets (endpoints.yml)
 * ``rest``, ``socketio``, ``telegram``  the channels (credentials.yml), and ``guard``, the checks they
   share (per-channel sender ids, the length cap, the per-sender rate limit, openings)

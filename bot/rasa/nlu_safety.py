@@ -9,17 +9,14 @@ an "urgent today" finding (see a doctor today) is passed on the same way without
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.questions import is_payload
+from bot.rasa.rule_component import RuleComponent
 from bot.topics import SAFETY_INTENTS
 
 log = logging.getLogger(__name__)
@@ -27,20 +24,7 @@ log = logging.getLogger(__name__)
 #: The parse-data key under which the finding travels to the actions.
 SAFETY_KEY = "safety"
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class SafetyIntentOverride(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "SafetyIntentOverride":
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
+class SafetyIntentOverride(RuleComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         from bot.safety import default_screen
 
