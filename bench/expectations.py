@@ -280,6 +280,8 @@ def bot_correct(expectation: Expectation, reply: str) -> bool:
         return any(m in text for m in _markers(expectation)) and not quoted_spans(reply)
     if expectation.kind == "reply":
         return all(m in text for m in _markers(expectation))
+    if expectation.kind == "no_info" and NO_SPECIFIC_MARKER in text and not quoted_spans(reply):
+        return True  # "our documents don't say anything about genetics for lupus.", and nothing quoted
     return any(m in text for m in _markers(expectation))
 
 

@@ -106,6 +106,13 @@ def test_an_honest_gap_is_right_where_the_documents_say_nothing_specific():
     assert multi_correct([lupus_diagnosis, RESTRICTED], honest + "\n\n" + DOSE_REFUSAL)
 
 
+def test_saying_the_documents_are_silent_on_an_aspect_is_no_information_only_with_nothing_quoted():
+    silent = "Our documents don't say anything about genetics and inheritance for rheumatoid arthritis."
+    assert bot_correct(NO_INFO, silent)
+    general = silent + "\n\nAbout autoimmune conditions in general, they say:\n\n- “MRI and initial tests are normal”"
+    assert not bot_correct(NO_INFO, general)  # a different question's quotes are no honest gap
+
+
 def test_abbreviations_match_whole_words_in_their_case():
     exp = facts((["AS"], 1))
     assert search_correct(exp, ["Over time, AS can result in new bone formation."])
