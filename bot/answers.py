@@ -45,6 +45,7 @@ __all__ = ["AnswerComposer", "Button", "Question", "Reply", "Topic", "default_co
 
 MAX_QUOTES = 6  # enough to answer, short enough to read on a phone
 MAX_BUTTONS = 6
+MAX_LIST_ITEMS = 6  # a longer list is quoted item by item, only what answers
 SPECIFIC_GROUPS = ("autoimmune", "immune-mediated")  # general autoimmune facts help with these
 #: Kinds of lexicon subject that make a question about something else when the documents know
 #: nothing of them (a body part alone does not: "my wrist hurts" is still a question about pain).
@@ -54,6 +55,9 @@ PAIN_TOPICS = (Topic.CONDITIONS_FOR_PAIN, Topic.PAIN_TYPES)
 #: Topics on which what the documents say of autoimmune conditions in general holds for each of them
 #: (stress, when to see a doctor, why diagnosis is hard); treatment, diagnosis, symptoms and mechanism
 #: are a condition's own, so for a condition they don't cover, the general facts are offered, not quoted.
+#: Advice the documents give for one pain only ("persistent hip pain ... consult a professional") still
+#: tells a patient with another pain when to go: shown after the honest gap, framed as about that pain.
+ADVICE_ELSEWHERE_TOPICS = (Topic.WHEN_TO_SEE_DOCTOR,)
 GENERAL_ADVICE_TOPICS = (Topic.STRESS, Topic.WHEN_TO_SEE_DOCTOR, Topic.DIAGNOSIS_DIFFICULTY, Topic.DIAGNOSIS, Topic.TREATMENT)
 #: Topics for which the pain a condition causes is the documents' answer when they say nothing more specific.
 LINK_FALLBACK_TOPICS = (Topic.SYMPTOMS, Topic.CONDITION_INFO, Topic.MECHANISM)
@@ -542,9 +546,20 @@ class AnswerComposer:
             general = [f for f in general if f.pain_type is None]
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
+        by_site = pain is not None and condition is None and not specific_quotes
+        if by_site:
+            # What they say in general of the pain's own site is about it: "reduce nerve sensitivity" for nerve pain
+            specific_quotes = [e for e in general_quotes if pain.key in {p.key for _, p in self.store.names_in(e.text)[1]}]
+            general_quotes = [e for e in general_quotes if e not in specific_quotes]
         general_quotes = general_quotes[: MAX_QUOTES - len(specific_quotes)]
         if not specific_quotes and condition is not None and topic in LINK_FALLBACK_TOPICS and self.store.pains_for_condition(condition):
             return self._pain_types(condition)  # what they do say of it: the pain it causes, quoted
+        elsewhere = self._advice_elsewhere(topic, kind, pain) if condition is not None or pain is not None else []
+        if not specific_quotes and not general_quotes and elsewhere:
+            draft = _Draft([texts.NO_SPECIFIC_INFORMATION.format(topic=topic_spec.name, subject=subject)])
+            self._add_elsewhere(draft, topic_spec, elsewhere)
+            draft.more.append(texts.ASK_CLINICIAN)
+            return self._finish(draft, condition=condition.name if condition else None, pain_type=pain.key if pain else None)
         if not specific_quotes and not general_quotes:
             return self.no_information_on_topic(topic_spec, subject, condition=condition.name if condition else None)
         asked_about_something = condition is not None or pain is not None
@@ -558,9 +573,10 @@ class AnswerComposer:
             draft.cited.append(first)
             for evidence in _reading_order(rest):
                 draft.quote(evidence)
-            if specific_quotes and condition is not None:
+            if specific_quotes and (condition is not None or pain is not None):
                 for evidence in _reading_order(general_quotes):
                     draft.quote(evidence, general=True)
+            self._add_elsewhere(draft, topic_spec, elsewhere)
             return self._finish(draft, condition=condition_name, pain_type=pain_key)
         if general_quotes and (condition is None or condition.group in SPECIFIC_GROUPS) and topic in GENERAL_ADVICE_TOPICS:
             # An autoimmune condition (or a pain) they say nothing specific of: say so plainly, then
@@ -579,9 +595,45 @@ class AnswerComposer:
 
     def _finish(self, draft: _Draft, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
         """Finish a medical answer: the sources it quoted, then the disclaimer. Nothing else adds them."""
+        draft.quotes, draft.general = self._whole_lists(draft, draft.quotes), self._whole_lists(draft, draft.general)
         titles = tuple(dict.fromkeys(e.document for e in draft.evidence))
         text = _join(draft.paragraphs() + self._closing(titles))
         return Reply(text=text, buttons=_feedback_buttons(), sources=titles, medical=True, condition=condition, pain_type=pain_type)
+
+    def _advice_elsewhere(self, topic: Topic, kind: str, pain: Optional[PainTypeRef]) -> List[Tuple[Evidence, str]]:
+        """The topic's advice that the documents give only for other pains: (passage, pain name)."""
+        if topic not in ADVICE_ELSEWHERE_TOPICS:
+            return []
+        found = [(f.evidence, f.pain_type.name) for f in self.store.facts(kind)
+                 if f.pain_type is not None and f.condition is None and (pain is None or f.pain_type.key != pain.key)]
+        return [(e, name) for e, name in found if e.explicit][:2]
+
+    def _add_elsewhere(self, draft: _Draft, topic_spec: TopicSpec, elsewhere: Sequence[Tuple[Evidence, str]]) -> None:
+        quoted = {e.text for e in draft.evidence}
+        fresh = [(e, name) for e, name in elsewhere if e.text not in quoted]
+        if not fresh:
+            return
+        subjects = _and(list(dict.fromkeys(name for _, name in fresh)))
+        draft.more.append(texts.ADVICE_ELSEWHERE.format(topic=topic_spec.name, subjects=subjects))
+        draft.more.append(_quote_lines([_Quote(e) for e in _reading_order([e for e, _ in fresh])]))
+        draft.cited.extend(e for e, _ in fresh)
+
+    def _whole_lists(self, draft: _Draft, quotes: Sequence[_Quote]) -> List[_Quote]:
+        """A quoted list item brings the rest of its short list: "Common in fibromyalgia and myositis"
+        means little without the muscle pain it lists above it, nor one treatment item without the others."""
+        out: List[_Quote] = []
+        taken = {e.text for e in draft.cited} | {q.evidence.text for q in draft.quotes + draft.general if q not in quotes}
+        for quote in quotes:
+            items = self.store.list_around(quote.evidence) if quote.evidence.kind == "list_item" else ()
+            if not 1 < len(items) <= MAX_LIST_ITEMS:
+                items = (quote.evidence,)
+            for item in items:
+                existing = next((q for q in out if q.evidence.text == item.text), None)
+                if existing is not None:
+                    existing.names.extend(n for n in quote.names if n not in existing.names)
+                elif item.text not in taken or item.text == quote.evidence.text:
+                    out.append(_Quote(item, list(quote.names)))
+        return out
 
     def _closing(self, titles: Sequence[str]) -> List[str]:
         template = texts.SOURCES if len(titles) == 1 else texts.SOURCES_MANY
@@ -858,8 +910,8 @@ def _quote_lines(quotes: Sequence[_Quote]) -> str:
         evidence = quote.evidence
         if evidence.text in lead_ins:
             continue
-        if evidence.kind == "list_item" and evidence.lead_in:
-            key = (evidence.document_path, evidence.lead_in)
+        if evidence.kind == "list_item" and (evidence.lead_in or evidence.heading):
+            key = (evidence.document_path, evidence.lead_in or "#" + (evidence.heading or ""))
             if key in groups:
                 groups[key].append(quote)
                 continue
@@ -872,8 +924,10 @@ def _quote_lines(quotes: Sequence[_Quote]) -> str:
         all_names = list(dict.fromkeys(n for q in group for n in q.names)) or _label(group[0].evidence)
         if len(group) == 1:
             text = _quoted_text(group[0].evidence)
-        else:
-            text = f"{group[0].evidence.lead_in} " + "; ".join(_item_text(q.evidence.text) for q in group)
+        else:  # "Chronic stress can: stimulate ...; increase ...", or a list under a heading: "Pain ...; common in ..."
+            items = [q.evidence.text for q in group[:1]] + [_item_text(q.evidence.text) for q in group[1:]]
+            lead_in = group[0].evidence.lead_in
+            text = f"{lead_in} " + "; ".join(_item_text(i) for i in items) if lead_in else "; ".join(items)
         template = texts.NAMED_QUOTE if all_names else texts.QUOTE
         rendered.append(template.format(text=text, name=", ".join(all_names)))
     return "\n".join(rendered)

@@ -121,6 +121,7 @@ class ConditionStore:
         self._alias_cache: Dict[type, Dict[str, int]] = {}
         self._term_index: Optional[_TermIndex] = None
         self._document_words: Optional[frozenset] = None
+        self._lists: Dict[Tuple[str, Optional[str], Optional[str]], List[Tuple[Evidence, ...]]] = {}
 
     @property
     def engine(self) -> Engine:
@@ -419,6 +420,34 @@ class ConditionStore:
                 )
                 for fact in session.scalars(statement).unique()
             ]
+
+    def list_around(self, evidence: Evidence) -> Tuple[Evidence, ...]:
+        """The whole list a list item belongs to, in the document's order: the items next to it under
+        the same heading and lead-in ("Muscle pain" - diffuse or deep muscle pain; extreme fatigue and
+        weakness; common in fibromyalgia and myositis). Just the evidence itself for a sentence."""
+        if evidence.kind != "list_item":
+            return (evidence,)
+        key = (evidence.document_path, evidence.heading, evidence.lead_in)
+        if key not in self._lists:
+            statement = (
+                select(Passage).join(Document, Document.id == Passage.document_id)
+                .options(joinedload(Passage.document))
+                .where(Document.path == evidence.document_path).order_by(Passage.ordinal)
+            )
+            with self._session() as session:
+                passages = list(session.scalars(statement))
+                runs: List[List[Passage]] = []
+                for passage in passages:
+                    same = passage.kind == "list_item" and (passage.heading, passage.lead_in) == key[1:]
+                    if same and runs and runs[-1][-1].ordinal == passage.ordinal - 1:
+                        runs[-1].append(passage)
+                    elif same:
+                        runs.append([passage])
+                self._lists[key] = [tuple(_evidence(p, explicit=False) for p in run) for run in runs]
+        for run in self._lists[key]:
+            if any(item.start == evidence.start for item in run):
+                return tuple(replace(item, explicit=evidence.explicit) if item.start == evidence.start else item for item in run)
+        return (evidence,)
 
     def documents(self) -> List[Dict[str, object]]:
         with self._session() as session:

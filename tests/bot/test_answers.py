@@ -170,3 +170,30 @@ def test_what_is_a_term_that_names_a_site_answers_the_term_not_the_pain(composer
 def test_what_causes_a_pain_read_as_how_it_arises_names_the_conditions(composer):
     reply = composer.respond(Question("what causes muscle pain", Topic.MECHANISM, pains=("muscle",)))
     assert reply.text.startswith("Our documents name two autoimmune conditions that can cause muscle pain"), reply.text
+
+
+def test_a_list_item_is_quoted_with_the_rest_of_its_short_list(composer):
+    reply = composer.answer(Topic.CONDITION_CAUSES_PAIN, "fibromyalgia", "muscle")
+    # "Common in fibromyalgia and myositis" says which pain only beside the symptoms listed above it
+    assert "“Diffuse or deep muscle pain; feeling of extreme fatigue and weakness; common in fibromyalgia and myositis”" in reply.text
+    symptoms = composer.answer(Topic.SYMPTOMS, "multiple sclerosis")
+    assert "Burning, tingling, shooting" in symptoms.text and "common in multiple sclerosis (MS)" in symptoms.text
+
+
+def test_general_advice_on_a_pains_own_site_answers_for_that_pain(composer):
+    reply = composer.answer(Topic.TREATMENT, None, "nerve")
+    assert reply.text.startswith("Here is what our documents say about treating and managing nerve pain:"), reply.text
+    assert "reduce nerve sensitivity" in reply.text.split("\n\n")[0]
+    assert "control inflammation" in reply.text  # the rest of the list, as said of autoimmune pain in general
+
+
+def test_advice_given_for_another_pain_is_framed_as_about_that_pain(composer):
+    reply = composer.answer(Topic.WHEN_TO_SEE_DOCTOR, "lupus")
+    gap = texts.NO_SPECIFIC_INFORMATION.format(topic="when to see a doctor", subject="systemic lupus erythematosus")
+    assert reply.text.startswith(gap), reply.text
+    elsewhere = texts.ADVICE_ELSEWHERE.format(topic="when to see a doctor", subjects="hip pain")
+    assert elsewhere in reply.text and "persistent hip pain" in reply.text.split(elsewhere)[1]
+    assert reply.medical and reply.text.endswith(composer.clinic.disclaimer)
+    hip = composer.answer(Topic.WHEN_TO_SEE_DOCTOR, None, "hip")
+    assert elsewhere not in hip.text  # the advice is about hip pain itself: no framing
+    assert composer.answer(Topic.TREATMENT, "lupus").text.count(texts.ADVICE_ELSEWHERE.split("{")[0]) == 0
