@@ -546,10 +546,10 @@ class AnswerComposer:
             general = [f for f in general if f.pain_type is None]
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
-        by_site = pain is not None and condition is None and not specific_quotes
-        if by_site:
+        if pain is not None and condition is None and not specific_quotes:
             # What they say in general of the pain's own site is about it: "reduce nerve sensitivity" for nerve pain
-            specific_quotes = [e for e in general_quotes if pain.key in {p.key for _, p in self.store.names_in(e.text)[1]}]
+            site = pain.key
+            specific_quotes = [e for e in general_quotes if site in {p.key for _, p in self.store.names_in(e.text)[1]}]
             general_quotes = [e for e in general_quotes if e not in specific_quotes]
         general_quotes = general_quotes[: MAX_QUOTES - len(specific_quotes)]
         if not specific_quotes and condition is not None and topic in LINK_FALLBACK_TOPICS and self.store.pains_for_condition(condition):
