@@ -330,14 +330,17 @@ class AnswerComposer:
         condition_words = (*question.conditions, *(w for w, _ in named_conditions))
         in_text = [c for c in conditions if _mentions(text, c, condition_words)] or conditions
         condition = next((c for c in in_text if c.group != "umbrella"), None)
-        pain = next(iter(pains), None)
+        questions = question_parts(text)
+        asked_pains = [p for w, p in named_pains if any(_mentions_words(part.text, w) for part in questions)]
+        pain = next(iter(sorted(pains, key=lambda p: p not in asked_pains)), None)  # the question's pain before the story's
         if condition is None and pain is None and terms:
             return _Subject(term=terms[0])
-        questions = question_parts(text)
         in_question = [s for s in outside if any(p.start <= s.start < p.end for p in questions)]
         outside = sorted(outside, key=lambda s: (s.source == "forms", s not in in_question))
         named = [s for s in outside if s.kind != "symptom"]
-        pain_answers = pain is not None and (topic in PAIN_TOPICS or not named)
+        # A pain the patient names is the complaint; a medicine or treatment their story mentions is
+        # not the subject unless the question itself asks about it ("... tried allopathy ... my knee").
+        pain_answers = pain is not None and (topic in PAIN_TOPICS or not named or (bool(questions) and not set(named) & set(in_question)))
         if condition is None and outside and not pain_answers:
             first = (named or outside)[0]
             return _Subject(not_covered=_display_subject(first), not_covered_kind=first.kind)
@@ -881,6 +884,10 @@ def _topic_for(subject: _Subject) -> Topic:
     """A message that names its subject but asks nothing we can read ("lupus?"): what it is, or
     which conditions cause the pain it names."""
     return Topic.CONDITIONS_FOR_PAIN if subject.pain and not subject.condition else Topic.CONDITION_INFO
+
+
+def _mentions_words(text: str, words: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(words.lower()) + r"(?!\w)", text.lower()) is not None
 
 
 def _mentions(text: str, condition: ConditionRef, words: Sequence[str]) -> bool:

@@ -197,3 +197,12 @@ def test_advice_given_for_another_pain_is_framed_as_about_that_pain(composer):
     hip = composer.answer(Topic.WHEN_TO_SEE_DOCTOR, None, "hip")
     assert elsewhere not in hip.text  # the advice is about hip pain itself: no framing
     assert composer.answer(Topic.TREATMENT, "lupus").text.count(texts.ADVICE_ELSEWHERE.split("{")[0]) == 0
+
+
+def test_the_pain_a_story_complains_of_is_the_subject_not_a_treatment_it_tried(composer):
+    reply = composer.respond(Question("My right knee has hurt for three years. I have tried homeopathy, acupuncture and massage, "
+                                      "with little change. What would you advise?"))
+    assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject="knee pain")), reply.text
+    ankle = composer.respond(Question("I twisted my ankle in spring and the doctor gave me painkillers and a brace. It still "
+                                      "hurts when I walk fast. How can I get over this pain?", Topic.TREATMENT))
+    assert ankle.text.startswith(texts.NO_INFORMATION_ON.format(subject="foot and ankle pain")), ankle.text
