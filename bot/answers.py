@@ -51,6 +51,8 @@ SPECIFIC_GROUPS = ("autoimmune", "immune-mediated")  # general autoimmune facts 
 #: nothing of them (a body part alone does not: "my wrist hurts" is still a question about pain).
 SUBJECT_KINDS = ("condition", "drug", "procedure", "symptom")
 #: Topics a named pain answers on its own ("I have scoliosis; what causes hip pain?").
+#: Kinds of outside subject a question may ask about beside one the documents cover.
+ASIDE_KINDS = ("drug", "procedure")
 PAIN_TOPICS = (Topic.CONDITIONS_FOR_PAIN, Topic.PAIN_TYPES)
 #: Topics on which what the documents say of autoimmune conditions in general holds for each of them
 #: (stress, when to see a doctor, why diagnosis is hard); treatment, diagnosis, symptoms and mechanism
@@ -110,6 +112,8 @@ class _Subject:
     term: Optional[TermRef] = None  # a term the documents explain or use ("DMARDs", "entheses")
     not_covered: Optional[str] = None  # a named subject outside the documents
     not_covered_kind: Optional[str] = None
+    #: A medicine or procedure the question asks about beside a subject we cover ("is bactrim useful for RA?").
+    aside: Optional[str] = None
 
 
 @dataclass
@@ -194,6 +198,9 @@ class AnswerComposer:
         reply = self._answer_refs(topic, subject.condition, subject.pain)
         if reply.not_covered and subject.term is not None and subject.condition is not None and subject.term.condition == subject.condition.key:
             return self.term(subject.term)  # a condition the documents name but say little of ("osteoporosis")
+        if subject.aside and reply.medical:  # say what we cannot speak to before what we can
+            gap = [texts.NO_INFORMATION_ON.format(subject=subject.aside), texts.ASK_PHARMACIST]
+            return replace(reply, text=_join([*gap, reply.text]))
         return reply
 
     def _aspect(self, aspect: Aspect, condition: Optional[ConditionRef]) -> Reply:
@@ -333,9 +340,9 @@ class AnswerComposer:
         questions = question_parts(text)
         asked_pains = [p for w, p in named_pains if any(_mentions_words(part.text, w) for part in questions)]
         pain = next(iter(sorted(pains, key=lambda p: p not in asked_pains)), None)  # the question's pain before the story's
-        if condition is None and pain is None and terms:
-            return _Subject(term=terms[0])
         in_question = [s for s in outside if any(p.start <= s.start < p.end for p in questions)]
+        if condition is None and pain is None and terms and not any(s.kind != "symptom" for s in in_question):
+            return _Subject(term=terms[0])  # ... unless the question asks of something else: "is <drug> useful in arthritis?"
         outside = sorted(outside, key=lambda s: (s.source == "forms", s not in in_question))
         named = [s for s in outside if s.kind != "symptom"]
         # A pain the patient names is the complaint; a medicine or treatment their story mentions is
@@ -379,7 +386,9 @@ class AnswerComposer:
         if condition is not None and condition.group == "umbrella":
             condition = None
         named_terms = [t for t in self.store.terms_in(text) if t.condition is not None]
-        return _Subject(condition=condition, pain=pain, term=next(iter(terms or named_terms), None))
+        aside = next((s for s in in_question if s.kind in ASIDE_KINDS), None) if condition or pain else None
+        return _Subject(condition=condition, pain=pain, term=next(iter(terms or named_terms), None),
+                        aside=_display_subject(aside) if aside else None)
 
     def _unknown_object(self, parts: Sequence[QuestionPart]) -> Optional[str]:
         """What a question asks about ("treatments for X"), when some of its own words appear in no

@@ -99,6 +99,7 @@ MAX_CHARS = 5000
 
 _ICD_PACKAGE = "simple_icd_10_cm"
 _DRUG_PACKAGE = "drug_named_entity_recognition"
+_SLASH_BEFORE_SPACE = re.compile(r"/(?=\s|$)")
 _HTML_TAG = re.compile(r"<[^<>]{0,200}>")
 _HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 
@@ -227,6 +228,7 @@ class MedicalLexicon:
         if not isinstance(text, str) or not text.strip():
             return []
         text = _HTML_TAG.sub(lambda m: " " * len(m.group()), text[:MAX_CHARS])
+        text = _SLASH_BEFORE_SPACE.sub(" ", text)  # "Trimethoprim/ sulfa..." stays one word to the tokenizer; same length
         doc = self.nlp.make_doc(text)
         candidates: List[Tuple[int, int, int, Term]] = []
         # In a message written in capitals, "ALL" or "AS" is a word, not an abbreviation.

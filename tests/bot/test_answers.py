@@ -206,3 +206,12 @@ def test_the_pain_a_story_complains_of_is_the_subject_not_a_treatment_it_tried(c
     ankle = composer.respond(Question("I twisted my ankle in spring and the doctor gave me painkillers and a brace. It still "
                                       "hurts when I walk fast. How can I get over this pain?", Topic.TREATMENT))
     assert ankle.text.startswith(texts.NO_INFORMATION_ON.format(subject="foot and ankle pain")), ankle.text
+
+
+def test_a_medicine_asked_about_beside_a_covered_condition_is_named_as_a_gap_first(composer):
+    reply = composer.respond(Question("is co-trimoxazole useful for rheumatoid arthritis?", Topic.TREATMENT))
+    first, rest = reply.text.split("\n\n", 1)
+    assert first == texts.NO_INFORMATION_ON.format(subject="co-trimoxazole"), reply.text
+    assert "treating and managing rheumatoid arthritis" in rest and reply.medical
+    alone = composer.respond(Question("Is the medication Trimethoprim/ sulfa useful in arthritis?", Topic.TREATMENT))
+    assert alone.text.startswith(texts.NO_INFORMATION_ON.format(subject="Trimethoprim")) and not alone.medical
