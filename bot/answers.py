@@ -773,7 +773,9 @@ class AnswerComposer:
         subject = self._subject(question, question.text) if question.text else _Subject()
         cued = cue_topic(question.text) if question.text else None
         readings = list(dict.fromkeys(([cued] if cued else []) + list(ranked_topics)))[:2]
-        if not readings:
+        words = [w for w in re.findall(r"[^\W\d_]{3,}", question.text) if w.lower() not in STOP_WORDS]
+        if not readings or (not cued and len(words) >= 3 and len(self.store.unknown_words(words)) == len(words)):
+            # A sentence with no word any document uses ("how tall is mount everest"): no reading of ours fits it
             return self.not_understood(replace(question, text=""))
         entities: Tuple[Tuple[str, str], ...] = ()
         if subject.condition is not None:

@@ -215,3 +215,11 @@ def test_a_medicine_asked_about_beside_a_covered_condition_is_named_as_a_gap_fir
     assert "treating and managing rheumatoid arthritis" in rest and reply.medical
     alone = composer.respond(Question("Is the medication Trimethoprim/ sulfa useful in arthritis?", Topic.TREATMENT))
     assert alone.text.startswith(texts.NO_INFORMATION_ON.format(subject="Trimethoprim")) and not alone.medical
+
+
+def test_a_message_with_no_word_the_documents_use_is_not_offered_our_readings(composer):
+    for text in ("how tall is mount everest", "qwerty uiop asdf zxcv"):
+        reply = composer.did_you_mean([Topic.TREATMENT, Topic.CONDITION_INFO], Question(text))
+        assert reply.text.startswith(texts.NOT_UNDERSTOOD), reply.text
+    menu = composer.did_you_mean([Topic.TREATMENT, Topic.CONDITION_INFO], Question("is there something else that can ease the pain"))
+    assert menu.text == texts.DID_YOU_MEAN and len(menu.buttons) == 3
