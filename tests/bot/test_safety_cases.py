@@ -3,6 +3,7 @@
 Emergencies: red_flag() reports the category, screen() the emergency, and urgent() stays silent (an
 emergency is never downgraded to "see a doctor today"). Urgent: no red flag, urgent() reports the
 category. None: neither fires (history, negation, information questions, ordinary questions).
+A row with `restricted:` also gets that restricted request (its kind), or none at all.
 """
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ CASES = load_cases()
 @pytest.fixture(scope="module")
 def screen() -> SafetyScreen:
     return default_screen()
+
+
+RESTRICTED_KINDS = ("medication_change", "dose_request", "diagnosis_request")
+RESTRICTED = [case for case in CASES if "restricted" in case]
 
 
 def _id(case: Dict[str, Any]) -> str:
@@ -69,3 +74,24 @@ def test_rows_are_unique_and_well_formed():
     for case in CASES:
         assert case["tier"] in ("emergency", "urgent", "none"), case
         assert bool(case.get("category")) == (case["tier"] != "none"), case
+
+
+@pytest.mark.parametrize("case", RESTRICTED, ids=[f"restricted-{c['restricted']}" for c in RESTRICTED])
+def test_restricted_rows_get_their_request_or_none(screen, case):
+    text, expected = case["text"], case["restricted"]
+    finding = screen.restricted_request(text)
+    if expected == "none":
+        assert finding is None, f"false restricted request {finding} for {text!r}"
+        assert screen.screen(text) is None
+    else:
+        assert finding is not None, f"missed {expected}: {text!r}"
+        assert (finding.kind, finding.category) == (expected, expected), f"{finding} for {text!r}"
+        assert screen.screen(text) == finding
+
+
+def test_restricted_rows_cover_requests_inside_stories_both_ways():
+    per_kind = Counter(case["restricted"] for case in RESTRICTED)
+    assert per_kind["medication_change"] >= 15 and per_kind["diagnosis_request"] >= 10, per_kind
+    assert per_kind["none"] >= 25, per_kind
+    for case in RESTRICTED:
+        assert case["restricted"] in RESTRICTED_KINDS + ("none",), case
