@@ -35,6 +35,10 @@ LEXICON_MODULE = "bot.lexicon"  # the public medical lexicon, used when it is in
 log = logging.getLogger(__name__)
 
 
+#: A sentence naming this many specific conditions lists them: all are the paragraph's subject.
+LIST_OF_SUBJECTS = 3
+
+
 @dataclass
 class ExtractedPassage:
     ordinal: int
@@ -486,7 +490,10 @@ class Extractor:
                 passage.conditions.setdefault(name, False)
         if new_subject is not None:
             subject.clear()
-            subject[new_subject] = False
+            # "... diseases such as RA, SLE, AS and PsA are notable for ...": the sentences after a list
+            # are about every condition in it, not only the first one named.
+            for name in specific if len(specific) >= LIST_OF_SUBJECTS else [new_subject]:
+                subject[name] = False
         context_docs = [self.nlp(text) for text in context]
         passage.pain_types = self._pain_types(doc) or self._context_pain_types(context_docs)
         for kind in self._cue_kinds(doc):
