@@ -57,9 +57,6 @@ PAIN_TOPICS = (Topic.CONDITIONS_FOR_PAIN, Topic.PAIN_TYPES)
 #: Topics on which what the documents say of autoimmune conditions in general holds for each of them
 #: (stress, when to see a doctor, why diagnosis is hard); treatment, diagnosis, symptoms and mechanism
 #: are a condition's own, so for a condition they don't cover, the general facts are offered, not quoted.
-#: Advice the documents give for one pain only ("persistent hip pain ... consult a professional") still
-#: tells a patient with another pain when to go: shown after the honest gap, framed as about that pain.
-ADVICE_ELSEWHERE_TOPICS = (Topic.WHEN_TO_SEE_DOCTOR,)
 GENERAL_ADVICE_TOPICS = (Topic.STRESS, Topic.WHEN_TO_SEE_DOCTOR, Topic.DIAGNOSIS_DIFFICULTY, Topic.DIAGNOSIS, Topic.TREATMENT)
 #: Topics for which the pain a condition causes is the documents' answer when they say nothing more specific.
 LINK_FALLBACK_TOPICS = (Topic.SYMPTOMS, Topic.CONDITION_INFO, Topic.MECHANISM)
@@ -317,6 +314,7 @@ class AnswerComposer:
         from bot.lexicon import default_lexicon
 
         subjects = default_lexicon().subjects(text)
+        subjects = sorted(subjects + self._eponyms(text, subjects), key=lambda s: s.start)
         outside = [s for s in subjects if s.kind in SUBJECT_KINDS and not self._covered(s)]
         outside_words = [s.text.lower() for s in outside]
         outside_keys = [f" {match_key(w)} " for w in outside_words]
@@ -343,11 +341,13 @@ class AnswerComposer:
         in_question = [s for s in outside if any(p.start <= s.start < p.end for p in questions)]
         if condition is None and pain is None and terms and not any(s.kind != "symptom" for s in in_question):
             return _Subject(term=terms[0])  # ... unless the question asks of something else: "is <drug> useful in arthritis?"
-        outside = sorted(outside, key=lambda s: (s.source == "forms", s not in in_question))
+        outside = sorted(outside, key=lambda s: (s not in in_question, s.source == "forms"))
         named = [s for s in outside if s.kind != "symptom"]
-        # A pain the patient names is the complaint; a medicine or treatment their story mentions is
-        # not the subject unless the question itself asks about it ("... tried allopathy ... my knee").
-        pain_answers = pain is not None and (topic in PAIN_TOPICS or not named or (bool(questions) and not set(named) & set(in_question)))
+        # A pain the patient names is the complaint; a medicine or treatment their story mentions (or a
+        # word only a derived form made a name of: "allopathy") is not the subject unless the question
+        # itself asks about it ("... tried allopathy ... my knee"). A condition the story names is.
+        incidental = [s for s in named if s not in in_question and (s.kind in ASIDE_KINDS or s.source == "forms")]
+        pain_answers = pain is not None and (topic in PAIN_TOPICS or not named or (bool(questions) and incidental == named))
         if condition is None and outside and not pain_answers:
             first = (named or outside)[0]
             return _Subject(not_covered=_display_subject(first), not_covered_kind=first.kind)
@@ -389,6 +389,18 @@ class AnswerComposer:
         aside = next((s for s in in_question if s.kind in ASIDE_KINDS), None) if condition or pain else None
         return _Subject(condition=condition, pain=pain, term=next(iter(terms or named_terms), None),
                         aside=_display_subject(aside) if aside else None)
+
+    def _eponyms(self, text: str, found: Sequence[Subject]) -> List[Subject]:
+        """"Hirayama's disease": a named disease no document and no lexicon entry knows is still a
+        subject (the lexicon reads only "disease" there, a word too general to decline by)."""
+        out = []
+        for match in _EPONYM.finditer(text):
+            start, end = match.span()
+            if any(s.start < end and start < s.end and s.end - s.start > len(match.group(2)) for s in found):
+                continue  # the lexicon knows it ("Crohn's disease")
+            if self.store.unknown_words([match.group(1)]):
+                out.append(Subject(match.group(0), match.group(0), "condition", start, end, "eponym"))
+        return out
 
     def _unknown_object(self, parts: Sequence[QuestionPart]) -> Optional[str]:
         """What a question asks about ("treatments for X"), when some of its own words appear in no
@@ -560,18 +572,14 @@ class AnswerComposer:
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
         if pain is not None and condition is None and not specific_quotes:
             # What they say in general of the pain's own site is about it: "reduce nerve sensitivity" for nerve pain
+            # (or of the conditions that cause it: "early diagnosis ... vital to prevent irreversible bone damage")
             site = pain.key
-            specific_quotes = [e for e in general_quotes if site in {p.key for _, p in self.store.names_in(e.text)[1]}]
+            pool = general_quotes + [e for e in _unique(f.evidence for f in self.store.facts(kind)) if e not in general_quotes]
+            specific_quotes = [e for e in pool if site in {p.key for _, p in self.store.names_in(e.text)[1]}][:MAX_QUOTES]
             general_quotes = [e for e in general_quotes if e not in specific_quotes]
         general_quotes = general_quotes[: MAX_QUOTES - len(specific_quotes)]
         if not specific_quotes and condition is not None and topic in LINK_FALLBACK_TOPICS and self.store.pains_for_condition(condition):
             return self._pain_types(condition)  # what they do say of it: the pain it causes, quoted
-        elsewhere = self._advice_elsewhere(topic, kind, pain) if condition is not None or pain is not None else []
-        if not specific_quotes and not general_quotes and elsewhere:
-            draft = _Draft([texts.NO_SPECIFIC_INFORMATION.format(topic=topic_spec.name, subject=subject)])
-            self._add_elsewhere(draft, topic_spec, elsewhere)
-            draft.more.append(texts.ASK_CLINICIAN)
-            return self._finish(draft, condition=condition.name if condition else None, pain_type=pain.key if pain else None)
         if not specific_quotes and not general_quotes:
             return self.no_information_on_topic(topic_spec, subject, condition=condition.name if condition else None)
         asked_about_something = condition is not None or pain is not None
@@ -588,7 +596,6 @@ class AnswerComposer:
             if specific_quotes and (condition is not None or pain is not None):
                 for evidence in _reading_order(general_quotes):
                     draft.quote(evidence, general=True)
-            self._add_elsewhere(draft, topic_spec, elsewhere)
             return self._finish(draft, condition=condition_name, pain_type=pain_key)
         if general_quotes and (condition is None or condition.group in SPECIFIC_GROUPS) and topic in GENERAL_ADVICE_TOPICS:
             # An autoimmune condition (or a pain) they say nothing specific of: say so plainly, then
@@ -611,24 +618,6 @@ class AnswerComposer:
         titles = tuple(dict.fromkeys(e.document for e in draft.evidence))
         text = _join(draft.paragraphs() + self._closing(titles))
         return Reply(text=text, buttons=_feedback_buttons(), sources=titles, medical=True, condition=condition, pain_type=pain_type)
-
-    def _advice_elsewhere(self, topic: Topic, kind: str, pain: Optional[PainTypeRef]) -> List[Tuple[Evidence, str]]:
-        """The topic's advice that the documents give only for other pains: (passage, pain name)."""
-        if topic not in ADVICE_ELSEWHERE_TOPICS:
-            return []
-        found = [(f.evidence, f.pain_type.name) for f in self.store.facts(kind)
-                 if f.pain_type is not None and f.condition is None and (pain is None or f.pain_type.key != pain.key)]
-        return [(e, name) for e, name in found if e.explicit][:2]
-
-    def _add_elsewhere(self, draft: _Draft, topic_spec: TopicSpec, elsewhere: Sequence[Tuple[Evidence, str]]) -> None:
-        quoted = {e.text for e in draft.evidence}
-        fresh = [(e, name) for e, name in elsewhere if e.text not in quoted]
-        if not fresh:
-            return
-        subjects = _and(list(dict.fromkeys(name for _, name in fresh)))
-        draft.more.append(texts.ADVICE_ELSEWHERE.format(topic=topic_spec.name, subjects=subjects))
-        draft.more.append(_quote_lines([_Quote(e) for e in _reading_order([e for e, _ in fresh])]))
-        draft.cited.extend(e for e, _ in fresh)
 
     def _whole_lists(self, draft: _Draft, quotes: Sequence[_Quote]) -> List[_Quote]:
         """A quoted list item brings the rest of its short list: "Common in fibromyalgia and myositis"
@@ -895,6 +884,9 @@ def _topic_for(subject: _Subject) -> Topic:
     """A message that names its subject but asks nothing we can read ("lupus?"): what it is, or
     which conditions cause the pain it names."""
     return Topic.CONDITIONS_FOR_PAIN if subject.pain and not subject.condition else Topic.CONDITION_INFO
+
+
+_EPONYM = re.compile(r"\b([A-Z][a-z]{2,})['\u2019]s\s+(disease|syndrome)\b")
 
 
 def _mentions_words(text: str, words: str) -> bool:

@@ -33,8 +33,6 @@ NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "ei
 NO_INFORMATION_ON = "I don't have information on {subject} in our clinic's documents."
 NO_INFORMATION_TOPIC = "I don't have information on {topic} for {subject} in our clinic's documents."
 NO_SPECIFIC_INFORMATION = "Our documents don't say anything about {topic} for {subject} specifically."
-#: Advice the documents give only for another subject, shown as about that subject (never as the answer).
-ADVICE_ELSEWHERE = "Their advice on {topic} is about {subjects}:"
 ASPECT_INTRO = "Here is what our documents say about {aspect} in {subject}:"
 NO_ASPECT = "Our documents don't say anything about {aspect} for {subject}."
 GENERAL_OFFER = "They do describe this for autoimmune conditions in general: choose it below if that helps."
