@@ -568,7 +568,10 @@ class AnswerComposer:
             # ("Managing bone pain ..." or "persistent hip pain ... see a doctor" is no answer about
             # lupus or nerve pain).
             general = [f for f in general if f.pain_type is None]
-        specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES]
+        # One place is kept for what they say of autoimmune conditions in general: for lupus or RA it is
+        # the documents' core statement (the immune system attacking the body's own tissues).
+        keep_general = 1 if condition is not None and general else 0
+        specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES - keep_general]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
         if pain is not None and condition is None and not specific_quotes:
             # What they say in general of the pain's own site is about it: "reduce nerve sensitivity" for nerve pain
