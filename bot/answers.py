@@ -829,26 +829,34 @@ class AnswerComposer:
                      condition=reply.condition, pain_type=reply.pain_type, not_covered=reply.not_covered)
 
     def restricted(self, kind: str, condition: Optional[str] = None, pain: Optional[str] = None) -> Reply:
-        """Decline to diagnose, dose or change medicines; add general information where it helps.
+        """Decline to diagnose, dose or choose or change medicines; add what the documents say where it helps.
 
-        "My hips hurt, could it be lupus?" gets the refusal, then what the documents say about
-        which conditions cause hip pain (general information, never a verdict on the person).
+        "My hips hurt, could it be lupus?" gets the refusal, then what the documents say about which
+        conditions cause hip pain and when to have it seen (general information, never a verdict on
+        the person); "what can I take for my nerve pain?" gets the refusal, then how the documents say
+        nerve pain is managed.
         """
         refusal = _refusal(kind)
         condition_ref = self.store.resolve_condition(condition) if condition else None
         if condition_ref is None or condition_ref.group not in ANSWERABLE_GROUPS:
             condition_ref = None
         pain_ref = self.store.resolve_pain_type(pain) if pain else None
-        draft = _Draft([refusal, texts.GENERAL_INFORMATION_MAY_HELP])
-        if kind == "diagnosis_request" and pain_ref is not None and condition_ref is None:
+        if kind != "diagnosis_request":
+            # A medicine or dose question about no condition in particular gets the refusal alone: treatment
+            # quotes ("DMARDs, biologics ...") read as advice for whatever is causing the patient's pain.
+            answer = self._answer_refs(Topic.TREATMENT, condition_ref, None) if condition_ref else None
+            if answer is None or not answer.medical:
+                return Reply(text=refusal)
+            return replace(answer, text=_join([refusal, answer.text]))
+        draft = _Draft([refusal])  # then "What our documents say:" and the quotes
+        if pain_ref is not None and condition_ref is None:
+            for fact in self.store.facts(spec(Topic.WHEN_TO_SEE_DOCTOR).fact_kind or Topic.WHEN_TO_SEE_DOCTOR.value, pain=pain_ref)[:2]:
+                draft.quote(fact.evidence)  # "persistent hip pain ... consulting a healthcare professional"
             results = sorted(self.store.conditions_for_pain(pain_ref), key=lambda r: _weight_order(r.evidence))
             for result in results[:MAX_QUOTES]:
                 draft.quote(result.evidence[0], name=_display(result.condition.name))
-        elif condition_ref is not None or kind == "diagnosis_request":
-            # A medicine or dose question about no condition in particular gets the refusal alone: general
-            # treatment quotes ("Managing bone pain ...") read as advice for whatever the patient has.
-            topic = Topic.SYMPTOMS if kind == "diagnosis_request" else Topic.TREATMENT
-            kind_of_fact = spec(topic).fact_kind or topic.value
+        else:
+            kind_of_fact = spec(Topic.SYMPTOMS).fact_kind or Topic.SYMPTOMS.value
             facts = self.store.facts(kind_of_fact, condition=condition_ref) if condition_ref else []
             general = [f for f in self.store.facts(kind_of_fact, general=True) if f.pain_type is None]
             for evidence in _unique(f.evidence for f in facts or general)[:2]:

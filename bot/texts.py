@@ -106,7 +106,7 @@ CANNOT_DOSE = (
     "tell you. Please ask them."
 )
 CANNOT_CHANGE_MEDICINE = (
-    "Please don't start, stop or change a medicine without talking to the clinician who prescribed it: "
-    "changing it on your own can be harmful. Contact your doctor or pharmacist first."
+    "I can't recommend a medicine or tell you to start, stop or change one: what is right depends on you, "
+    "your health and your other medicines. Please don't start, stop or change a medicine without talking "
+    "to your doctor or pharmacist first."
 )
-GENERAL_INFORMATION_MAY_HELP = "Some general information from our documents that may help:"

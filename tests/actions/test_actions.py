@@ -362,7 +362,7 @@ def test_a_confirmed_restricted_request_about_an_uncovered_medicine_quotes_nothi
                       safety={"kind": "medication_change", "category": "stop"})
     messages, _ = run(actions.ActionRestrictedRequest, composer, message)
     text = messages[0]["text"]
-    assert text.startswith("Please don't start, stop or change a medicine") and "I don't have information on amoxicillin" in text
+    assert "don't start, stop or change a medicine" in text.split("\n\n")[0] and "I don't have information on amoxicillin" in text
     assert "“" not in text
 
 
@@ -390,4 +390,4 @@ def test_a_medicine_request_about_no_condition_gets_the_refusal_without_general_
                       safety={"kind": "medication_change", "category": "start_choose"})
     messages, _ = run(actions.ActionRestrictedRequest, composer, message)
     text = messages[0]["text"]
-    assert text.startswith("Please don't start, stop or change a medicine") and "“" not in text
+    assert "don't start, stop or change a medicine" in text.split("\n\n")[0] and "“" not in text
