@@ -350,7 +350,7 @@ class AnswerComposer:
         pain_answers = pain is not None and (topic in PAIN_TOPICS or not named or (bool(questions) and incidental == named))
         if condition is None and outside and not pain_answers:
             first = (named or outside)[0]
-            return _Subject(not_covered=_display_subject(first), not_covered_kind=first.kind)
+            return _Subject(not_covered=_declined_names(first, named), not_covered_kind=first.kind)
         if condition is not None and topic not in PAIN_TOPICS and questions and not self._named_in(questions, condition, condition_words):
             # The story names a covered condition but the question asks about something else: the
             # subject its own words name ("... lupus ... still gets leg cramps. What can she do for the
@@ -358,7 +358,7 @@ class AnswerComposer:
             # concerned?").
             asked = sorted(in_question, key=lambda s: s.kind == "symptom")
             if asked:
-                return _Subject(not_covered=_display_subject(asked[0]), not_covered_kind=asked[0].kind)
+                return _Subject(not_covered=_declined_names(asked[0], named), not_covered_kind=asked[0].kind)
             own = self._unknown_object(questions) or self._unresolved_object(questions)  # "... stop the cramps?"
             if own is not None:
                 return _Subject(not_covered=own)
@@ -1034,6 +1034,21 @@ def _uncovered_pain_site(text: str, subjects: Sequence[Subject]) -> Optional[str
 def _display_phrase(phrase: str) -> str:
     """The patient's phrase in running text: capitalised words lower-cased, abbreviations kept ("WBC")."""
     return " ".join(w.lower() if w[:1].isupper() and w[1:].islower() else w for w in phrase.split())
+
+
+def _declined_names(first: Subject, named: Sequence[Subject]) -> str:
+    """The subject to decline by, and a second one of the same sort when the message names just two or
+    three ("concussion or trigeminal neuralgia", "methotrexate or hydroxychloroquine"): more is a story."""
+    names = list(dict.fromkeys(_display_subject(s) for s in named))
+    same = [_display_subject(s) for s in named if (s.kind == "drug") == (first.kind == "drug")]
+    others = [n for n in dict.fromkeys(same) if _singular(n) != _singular(_display_subject(first))]
+    if first.kind == "symptom" or not 2 <= len(names) <= 3 or not others:
+        return _display_subject(first)
+    return texts.EITHER.format(first=_display_subject(first), second=others[0])
+
+
+def _singular(name: str) -> str:
+    return name.lower().rstrip("s")
 
 
 def _display_subject(subject: Subject) -> str:

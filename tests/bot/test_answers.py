@@ -228,3 +228,10 @@ def test_a_named_disease_nobody_knows_is_declined_by_its_name_not_answered_as_ne
                                       "pain is terrible, morphine does nothing for it.", Topic.TREATMENT, pains=("nerve",)))
     assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject="Kowalski's disease")), reply.text
     assert not reply.medical
+
+
+def test_a_decline_names_both_subjects_a_short_message_asks_about(composer):
+    reply = composer.respond(Question("I'd like information on post concussion syndrome and trigeminal neuralgia, I had "
+                                      "two concussions last year."))
+    first = reply.text.split("\n\n")[0]
+    assert "concussion" in first and "trigeminal neuralgia" in first, first
