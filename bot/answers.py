@@ -831,13 +831,13 @@ class AnswerComposer:
     def restricted(self, kind: str, condition: Optional[str] = None, pain: Optional[str] = None) -> Reply:
         """Decline to diagnose, dose or choose or change medicines; add what the documents say where it helps.
 
-        "My hips hurt, could it be lupus?" gets the refusal, then what the documents say about which
-        conditions cause hip pain and when to have it seen (general information, never a verdict on
-        the person); "what can I take for my nerve pain?" gets the refusal, then how the documents say
-        nerve pain is managed.
+        "My hips hurt, what could it be?" gets the refusal, then when the documents say to have hip pain
+        seen; "could it be lupus?", what they say of lupus's symptoms (general information, never a
+        verdict on the person); "I have RA, what else can I take?", how they say RA is managed.
         """
         refusal = _refusal(kind)
         condition_ref = self.store.resolve_condition(condition) if condition else None
+        umbrella = condition_ref is not None and condition_ref.group == "umbrella"  # "could it be autoimmune?"
         if condition_ref is None or condition_ref.group not in ANSWERABLE_GROUPS:
             condition_ref = None
         pain_ref = self.store.resolve_pain_type(pain) if pain else None
@@ -850,9 +850,12 @@ class AnswerComposer:
             return replace(answer, text=_join([refusal, answer.text]))
         draft = _Draft([refusal])  # then "What our documents say:" and the quotes
         if pain_ref is not None and condition_ref is None:
+            # When to have the pain seen ("persistent hip pain ... consulting a healthcare professional");
+            # the conditions that cause it only when asked "could it be autoimmune?": after "what is this?"
+            # they read as candidate diagnoses.
             for fact in self.store.facts(spec(Topic.WHEN_TO_SEE_DOCTOR).fact_kind or Topic.WHEN_TO_SEE_DOCTOR.value, pain=pain_ref)[:2]:
-                draft.quote(fact.evidence)  # "persistent hip pain ... consulting a healthcare professional"
-            results = sorted(self.store.conditions_for_pain(pain_ref), key=lambda r: _weight_order(r.evidence))
+                draft.quote(fact.evidence)
+            results = sorted(self.store.conditions_for_pain(pain_ref), key=lambda r: _weight_order(r.evidence)) if umbrella else []
             for result in results[:MAX_QUOTES]:
                 draft.quote(result.evidence[0], name=_display(result.condition.name))
         else:

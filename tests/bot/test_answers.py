@@ -235,3 +235,11 @@ def test_a_decline_names_both_subjects_a_short_message_asks_about(composer):
                                       "two concussions last year."))
     first = reply.text.split("\n\n")[0]
     assert "concussion" in first and "trigeminal neuralgia" in first, first
+
+
+def test_what_is_this_about_a_pain_gets_when_to_have_it_seen_not_candidate_conditions(composer):
+    reply = composer.restricted("diagnosis_request", None, "hip")
+    assert reply.text.startswith(texts.CANNOT_DIAGNOSE) and "consulting a healthcare professional" in reply.text
+    assert "Rheumatoid arthritis:" not in reply.text and "Juvenile idiopathic arthritis" not in reply.text
+    asked = composer.restricted("diagnosis_request", "autoimmune disease", "hip")  # "could it be autoimmune?"
+    assert "Juvenile idiopathic arthritis" in asked.text
