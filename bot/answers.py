@@ -111,6 +111,8 @@ class _Subject:
     not_covered_kind: Optional[str] = None
     #: A medicine or procedure the question asks about beside a subject we cover ("is bactrim useful for RA?").
     aside: Optional[str] = None
+    #: The patient's name for a kind of the condition ("dermatomyositis" for myositis): said to be more specific.
+    kind_of: Optional[str] = None
 
 
 @dataclass
@@ -198,6 +200,9 @@ class AnswerComposer:
         if subject.aside and reply.medical:  # say what we cannot speak to before what we can
             gap = [texts.NO_INFORMATION_ON.format(subject=subject.aside), texts.ASK_PHARMACIST]
             return replace(reply, text=_join([*gap, reply.text]))
+        if subject.kind_of and subject.condition is not None and reply.medical:
+            note = texts.ONLY_IN_GENERAL.format(name=subject.condition.name, kind=subject.kind_of.lower())
+            return replace(reply, text=_join([note, reply.text]))
         return reply
 
     def _aspect(self, aspect: Aspect, condition: Optional[ConditionRef]) -> Reply:
@@ -387,8 +392,11 @@ class AnswerComposer:
             condition = None
         named_terms = [t for t in self.store.terms_in(text) if t.condition is not None]
         aside = next((s for s in in_question if s.kind in ASIDE_KINDS), None) if condition or pain else None
+        # "dermatomyositis" is one kind of myositis: what the documents say of myositis is not about it alone
+        kind_of = next((w for w in condition_words if condition is not None and self.store.resolve_condition(w) == condition
+                        and _names_a_kind_of(w, condition.name)), None)
         return _Subject(condition=condition, pain=pain, term=next(iter(terms or named_terms), None),
-                        aside=_display_subject(aside) if aside else None)
+                        aside=_display_subject(aside) if aside else None, kind_of=kind_of)
 
     def _eponyms(self, text: str, found: Sequence[Subject]) -> List[Subject]:
         """"Hirayama's disease": a named disease no document and no lexicon entry knows is still a
@@ -1037,6 +1045,13 @@ def _uncovered_pain_site(text: str, subjects: Sequence[Subject]) -> Optional[str
 def _display_phrase(phrase: str) -> str:
     """The patient's phrase in running text: capitalised words lower-cased, abbreviations kept ("WBC")."""
     return " ".join(w.lower() if w[:1].isupper() and w[1:].islower() else w for w in phrase.split())
+
+
+def _names_a_kind_of(words: str, name: str) -> bool:
+    """"Dermatomyositis" or "inclusion body myositis" for myositis: the patient's name holds the
+    condition's whole name and more ("lupus" for systemic lupus erythematosus is a short name, not a kind)."""
+    written, canonical = words.lower().strip(), name.lower()
+    return canonical in written and written != canonical and written.rstrip("s") != canonical and not written.startswith(canonical)
 
 
 def _declined_names(first: Subject, named: Sequence[Subject]) -> str:

@@ -33,6 +33,7 @@ NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "ei
 NO_INFORMATION_ON = "I don't have information on {subject} in our clinic's documents."
 NO_INFORMATION_TOPIC = "I don't have information on {topic} for {subject} in our clinic's documents."
 EITHER = "{first} or {second}"  # two subjects declined together: "concussion or trigeminal neuralgia"
+ONLY_IN_GENERAL = "Our documents speak of {name} in general, not of {kind} in particular."
 NO_SPECIFIC_INFORMATION = "Our documents don't say anything about {topic} for {subject} specifically."
 ASPECT_INTRO = "Here is what our documents say about {aspect} in {subject}:"
 NO_ASPECT = "Our documents don't say anything about {aspect} for {subject}."

@@ -243,3 +243,10 @@ def test_what_is_this_about_a_pain_gets_when_to_have_it_seen_not_candidate_condi
     assert "Rheumatoid arthritis:" not in reply.text and "Juvenile idiopathic arthritis" not in reply.text
     asked = composer.restricted("diagnosis_request", "autoimmune disease", "hip")  # "could it be autoimmune?"
     assert "Juvenile idiopathic arthritis" in asked.text
+
+
+def test_a_kind_of_a_condition_is_answered_as_the_condition_in_general_and_said_so(composer):
+    reply = composer.respond(Question("what is dermatomyositis?", Topic.CONDITION_INFO, conditions=("dermatomyositis",)))
+    assert reply.text.startswith(texts.ONLY_IN_GENERAL.format(name="myositis", kind="dermatomyositis")), reply.text
+    plain = composer.respond(Question("what is lupus?", Topic.CONDITION_INFO, conditions=("lupus",)))
+    assert texts.ONLY_IN_GENERAL.split("{")[0] not in plain.text  # a short name is no kind of it
