@@ -221,19 +221,22 @@ class ConditionStore:
             return [ConditionRef(key, name, group) for (key, name, group), _ in ranked]
 
     def pain_types_with_information(self) -> List[PainTypeRef]:
-        """Pain types some document links to a specific condition, most linked first."""
+        """Pain types some document links to a specific condition: linked to the most conditions first,
+        then by the most passages saying so."""
         with self._session() as session:
             rows = session.execute(
-                select(PainType.key, PainType.name)
+                select(PainType.key, PainType.name, Condition.key)
                 .join(ConditionPainLink, ConditionPainLink.pain_type_id == PainType.id)
                 .join(Condition, Condition.id == ConditionPainLink.condition_id)
                 .where(Condition.group.in_(ANSWERABLE_GROUPS))
             )
             counts: Dict[Tuple[str, str], int] = {}
-            for key, name in rows:
+            conditions: Dict[Tuple[str, str], set] = {}
+            for key, name, condition in rows:
                 counts[(key, name)] = counts.get((key, name), 0) + 1
-            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
-            return [PainTypeRef(key, name) for (key, name), _ in ranked]
+                conditions.setdefault((key, name), set()).add(condition)
+            ranked = sorted(counts, key=lambda pain: (-len(conditions[pain]), -counts[pain], pain[0]))
+            return [PainTypeRef(key, name) for key, name in ranked]
 
     def learned_names(self) -> List[LearnedName]:
         """The names the documents taught the store beyond data/vocabulary.yml (for the NLU export)."""
