@@ -190,6 +190,11 @@ class AnswerComposer:
         if aspect is not None and subject.pain is None and (subject.term is None or subject.condition is not None):
             return self._aspect(aspect, subject.condition)
         topic = topic or cue_topic(text) or question.last_topic or _topic_for(subject)
+        if topic is Topic.CONDITION_INFO and subject.pain is not None and subject.condition is None and subject.term is None:
+            # "what is nerve pain?" is answered by how the documents describe it; "what's good for muscle
+            # pain?" (read as "what is") by what its words ask
+            cued = cue_topic(text)
+            topic = cued if cued not in (None, Topic.CONDITION_INFO) else Topic.SYMPTOMS
         if topic is Topic.MECHANISM and subject.pain is not None and subject.condition is None and cue_topic(text) is Topic.CONDITIONS_FOR_PAIN:
             topic = Topic.CONDITIONS_FOR_PAIN  # "what causes muscle pain?": which conditions cause it
         if subject.term is not None and subject.condition is None and topic is Topic.CONDITION_INFO:
@@ -581,6 +586,7 @@ class AnswerComposer:
         keep_general = 1 if condition is not None and general else 0
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES - keep_general]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
+        by_site = pain is not None and condition is None and not specific_quotes
         if pain is not None and condition is None and not specific_quotes:
             # What they say in general of the pain's own site is about it: "reduce nerve sensitivity" for nerve pain
             # (or of the conditions that cause it: "early diagnosis ... vital to prevent irreversible bone damage")
@@ -600,11 +606,16 @@ class AnswerComposer:
             # The store ranks what is most to the point first: that passage answers; the rest, in the
             # documents' own order, is the evidence after it.
             first, *rest = specific_quotes or general_quotes
-            draft = _Draft([topic_spec.introduction.format(subject=subject) + " " + _inline_quote(first)])
-            draft.cited.append(first)
+            items = self.store.list_around(first) if first.kind == "list_item" and not first.lead_in else (first,)
+            items = items if len(items) <= MAX_LIST_ITEMS else (first,)  # "Burning, tingling, shooting; peripheral nerve ..."
+            opening = "; ".join([items[0].text] + [_item_text(e.text) for e in items[1:]])
+            draft = _Draft([topic_spec.introduction.format(subject=subject) + " " + texts.INLINE_QUOTE.format(text=opening)
+                            if len(items) > 1 else topic_spec.introduction.format(subject=subject) + " " + _inline_quote(first)])
+            draft.cited.extend(items)
+            rest = [e for e in rest if e not in items]
             for evidence in _reading_order(rest):
                 draft.quote(evidence)
-            if specific_quotes and (condition is not None or pain is not None):
+            if specific_quotes and (condition is not None or by_site or topic is Topic.TREATMENT):
                 for evidence in _reading_order(general_quotes):
                     draft.quote(evidence, general=True)
             return self._finish(draft, condition=condition_name, pain_type=pain_key)

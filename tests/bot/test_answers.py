@@ -250,3 +250,11 @@ def test_a_kind_of_a_condition_is_answered_as_the_condition_in_general_and_said_
     assert reply.text.startswith(texts.ONLY_IN_GENERAL.format(name="myositis", kind="dermatomyositis")), reply.text
     plain = composer.respond(Question("what is lupus?", Topic.CONDITION_INFO, conditions=("lupus",)))
     assert texts.ONLY_IN_GENERAL.split("{")[0] not in plain.text  # a short name is no kind of it
+
+
+def test_what_is_a_pain_is_answered_by_how_the_documents_describe_it(composer):
+    reply = composer.respond(Question("what is nerve pain?", Topic.CONDITION_INFO, pains=("nerve",)))
+    assert reply.text.startswith("Here is what our documents say about symptoms of nerve pain: “Burning, tingling, shooting; "
+                                 "peripheral nerve involvement; common in multiple sclerosis (MS) and lupus”"), reply.text
+    good_for = composer.respond(Question("whats good for muscular pain", Topic.CONDITION_INFO, pains=("muscular",)))
+    assert good_for.text.startswith("Here is what our documents say about treating and managing muscle pain"), good_for.text
