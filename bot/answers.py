@@ -361,22 +361,24 @@ class AnswerComposer:
         if condition is None and outside and not pain_answers:
             first = (named or outside)[0]
             return _Subject(not_covered=_declined_names(first, named), not_covered_kind=first.kind)
-        if condition is not None and topic not in PAIN_TOPICS and questions and not self._named_in(questions, condition, condition_words):
+        # A message with no question asks in its last sentence ("... I'd like more info on the stem cell research.")
+        asking = questions or _last_sentence(text)
+        if condition is not None and topic not in PAIN_TOPICS and asking and not self._named_in(asking, condition, condition_words):
             # The story names a covered condition but the question asks about something else: the
             # subject its own words name ("... lupus ... still gets leg cramps. What can she do for the
             # cramps?"), else a medicine the story names ("... wants to give me plaquenil. Should I be
             # concerned?").
-            asked = sorted(in_question, key=lambda s: s.kind == "symptom")
+            asked = sorted([s for s in outside if any(p.start <= s.start < p.end for p in asking)], key=lambda s: s.kind == "symptom")
             if asked:
                 return _Subject(not_covered=_declined_names(asked[0], named), not_covered_kind=asked[0].kind)
-            own = self._unknown_object(questions) or self._unresolved_object(questions)  # "... stop the cramps?"
+            own = self._unknown_object(asking) or self._unresolved_object(asking)  # "... stop the cramps?"
             if own is not None:
                 return _Subject(not_covered=own)
             drugs = [s for s in outside if s.kind == "drug"]
-            if drugs and not any(s.start < p.end and s.end > p.start for s in subjects for p in questions):
+            if drugs and not any(s.start < p.end and s.end > p.start for s in subjects for p in asking):
                 # "... a reaction to levofloxacin. My doctor wants to give me plaquenil. Should I be
                 # concerned?": the medicine named last before the question.
-                before = [s for s in drugs if s.start < questions[0].start] or drugs
+                before = [s for s in drugs if s.start < asking[0].start] or drugs
                 nearest = max(before, key=lambda s: s.start)
                 return _Subject(not_covered=_display_subject(nearest), not_covered_kind=nearest.kind)
         unknown = [w for w in question.conditions if self.store.resolve_condition(w) is None]
@@ -920,6 +922,17 @@ def _topic_for(subject: _Subject) -> Topic:
 
 
 _EPONYM = re.compile(r"\b([A-Z][a-z]{2,})['\u2019]s\s+(disease|syndrome)\b")
+
+
+def _last_sentence(text: str) -> Tuple[QuestionPart, ...]:
+    """The last sentence of a message of two or more, as the part that asks (no sentence has a "?")."""
+    ends = [m.end() for m in re.finditer(r"[.!]+(?=\s+\S)", text.strip())]
+    if not ends:
+        return ()
+    start = ends[-1] + len(text.strip()[ends[-1]:]) - len(text.strip()[ends[-1]:].lstrip())
+    offset = len(text) - len(text.lstrip())
+    last = text.strip()[start:]
+    return (QuestionPart(last, offset + start, offset + start + len(last)),) if len(last.split()) >= 3 else ()
 
 
 def _mentions_words(text: str, words: str) -> bool:

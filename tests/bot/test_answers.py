@@ -258,3 +258,11 @@ def test_what_is_a_pain_is_answered_by_how_the_documents_describe_it(composer):
                                  "peripheral nerve involvement; common in multiple sclerosis (MS) and lupus”"), reply.text
     good_for = composer.respond(Question("whats good for muscular pain", Topic.CONDITION_INFO, pains=("muscular",)))
     assert good_for.text.startswith("Here is what our documents say about treating and managing muscle pain"), good_for.text
+
+
+def test_a_message_with_no_question_asks_in_its_last_sentence(composer):
+    reply = composer.respond(Question("My father has had MS for twenty years. His memory is the main problem now. I would like "
+                                      "more information on stem cell research, anything would help.", Topic.TREATMENT))
+    assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject="stem cell research")), reply.text
+    story = composer.respond(Question("I have lupus. My hips hurt all the time.", Topic.CONDITION_CAUSES_PAIN))
+    assert story.text.startswith("Yes: our documents link systemic lupus erythematosus to hip pain"), story.text
