@@ -162,6 +162,7 @@ class AnswerComposer:
         self.store = store
         self.clinic = clinic
         self._documented: Optional[set] = None  # keys of conditions some document speaks of
+        self._about: Dict[str, set] = {}  # condition key -> paths of the documents that speak of it
 
     # -- a whole message -----------------------------------------------------------------------
     def respond(self, question: Question) -> Reply:
@@ -585,7 +586,13 @@ class AnswerComposer:
             general = [f for f in general if f.pain_type is None]
         # One place is kept for what they say of autoimmune conditions in general: for lupus or RA it is
         # the documents' core statement (the immune system attacking the body's own tissues).
-        keep_general = 1 if condition is not None and general else 0
+        keep_general = 0
+        if condition is not None:
+            # ... from the documents that speak of this condition: the hip document's DMARDs are about
+            # inflammatory arthritis, no answer for fibromyalgia, which only the pain document names
+            about = self._documents_about(condition)
+            general = [f for f in general if f.evidence.document_path in about]
+            keep_general = 1 if general else 0
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES - keep_general]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
         by_site = pain is not None and condition is None and not specific_quotes
@@ -642,6 +649,14 @@ class AnswerComposer:
         titles = tuple(dict.fromkeys(e.document for e in draft.evidence))
         text = _join(draft.paragraphs() + self._closing(titles))
         return Reply(text=text, buttons=_feedback_buttons(), sources=titles, medical=True, condition=condition, pain_type=pain_type)
+
+    def _documents_about(self, condition: ConditionRef) -> set:
+        """The documents (paths) that say something of this condition: a fact or a pain it causes."""
+        if condition.key not in self._about:
+            paths = {f.evidence.document_path for f in self.store.facts(condition=condition)}
+            paths |= {e.document_path for r in self.store.pains_for_condition(condition) for e in r.evidence}
+            self._about[condition.key] = paths
+        return self._about[condition.key]
 
     def _whole_lists(self, draft: _Draft, quotes: Sequence[_Quote]) -> List[_Quote]:
         """A quoted list item brings the rest of its short list: "Common in fibromyalgia and myositis"

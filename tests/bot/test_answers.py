@@ -266,3 +266,9 @@ def test_a_message_with_no_question_asks_in_its_last_sentence(composer):
     assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject="stem cell research")), reply.text
     story = composer.respond(Question("I have lupus. My hips hurt all the time.", Topic.CONDITION_CAUSES_PAIN))
     assert story.text.startswith("Yes: our documents link systemic lupus erythematosus to hip pain"), story.text
+
+
+def test_general_statements_for_a_condition_come_from_the_documents_that_speak_of_it(composer):
+    reply = composer.answer(Topic.TREATMENT, "fibromyalgia")  # only the pain document names fibromyalgia
+    assert "reduce nerve sensitivity" in reply.text and "DMARDs" not in reply.text, reply.text
+    assert reply.sources == ("Pain caused by autoimmune diseases; when the immune system attacks the body",)
