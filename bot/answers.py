@@ -259,6 +259,7 @@ class AnswerComposer:
         refused: set = set()
         asked = question
         declined = False
+        story = question.text[:parts[0].start].strip()  # what the patient told before the first question
         for part, topic in zip(parts, topics):
             finding = screen.restricted_request(part.text)
             if finding is not None:
@@ -270,7 +271,9 @@ class AnswerComposer:
                 continue
             if declined and not self._names_something(part.text):
                 continue  # "what is scoliosis and how is it treated": "it" is the subject just declined
-            reply = self._single(asked, topic, part.text)
+            # A question that names nothing ("Should I be concerned?") is about what the story tells of
+            text = part.text if not story or self._names_something(part.text) or replies else f"{story} {part.text}"
+            reply = self._single(asked, topic, text)
             replies.append(reply)
             declined = declined or bool(reply.not_covered and not reply.medical)
             if reply.condition:  # "what is lupus and how is it diagnosed": "it" is the lupus just asked about

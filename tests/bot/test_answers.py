@@ -272,3 +272,10 @@ def test_general_statements_for_a_condition_come_from_the_documents_that_speak_o
     reply = composer.answer(Topic.TREATMENT, "fibromyalgia")  # only the pain document names fibromyalgia
     assert "reduce nerve sensitivity" in reply.text and "DMARDs" not in reply.text, reply.text
     assert reply.sources == ("Pain caused by autoimmune diseases; when the immune system attacks the body",)
+
+
+def test_a_first_question_that_names_nothing_is_about_what_the_story_tells(composer):
+    reply = composer.respond(Question("I have lupus. Last year I reacted badly to ciprofloxacin. Now my doctor wants to start me "
+                                      "on plaquenil. Should I be worried? Is it the same family?", Topic.WHEN_TO_SEE_DOCTOR,
+                                      conditions=("lupus",)))
+    assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject="plaquenil")), reply.text
