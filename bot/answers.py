@@ -591,10 +591,11 @@ class AnswerComposer:
         # the documents' core statement (the immune system attacking the body's own tissues).
         keep_general = 0
         if condition is not None:
-            # ... from the documents that speak of this condition: the hip document's DMARDs are about
-            # inflammatory arthritis, no answer for fibromyalgia, which only the pain document names
+            # ... from the documents that speak of this condition when they say something of the kind: the
+            # hip document's DMARDs are about inflammatory arthritis, no answer for fibromyalgia, which only
+            # the pain document names (where its own documents say nothing of it, the others' words stand)
             about = self._documents_about(condition)
-            general = [f for f in general if f.evidence.document_path in about]
+            general = [f for f in general if f.evidence.document_path in about] or general
             keep_general = 1 if general else 0
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES - keep_general]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
