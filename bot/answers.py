@@ -274,10 +274,16 @@ class AnswerComposer:
             # A question that names nothing ("Should I be concerned?") is about what the story tells of
             text = part.text if not story or self._names_something(part.text) or replies else f"{story} {part.text}"
             reply = self._single(asked, topic, text)
+            if any(reply.text == r.text for r in replies) and asked is not question:
+                # the same answer again says nothing new: read the question without the condition carried
+                # over ("... myositis, and why do the muscles ache in it?": how muscle pain arises)
+                reply = self._single(replace(question, conditions=(), context_condition=None, follow_up=False), topic, text)
             replies.append(reply)
             declined = declined or bool(reply.not_covered and not reply.medical)
             if reply.condition:  # "what is lupus and how is it diagnosed": "it" is the lupus just asked about
                 asked = replace(asked, context_condition=reply.condition, follow_up=True)
+            elif reply.pain_type:  # "which diseases cause hip pain, and when should I get it looked at"
+                asked = replace(asked, context_pain=reply.pain_type, follow_up=True)
         if not replies:
             return self._single(question, question.topic, question.text)
         return self._combine(replies)

@@ -80,11 +80,12 @@ TOPICS: Tuple[TopicSpec, ...] = (
               cues=("stress", "anxiety", "anxious", "emotional", "psycholog", "worry", "mental health", "depress")),
     TopicSpec(Topic.TREATMENT, "ask_treatment", "treatment",
               "Treating {subject}", "Here is what our documents say about treating and managing {subject}:", "treatment",
-              cues=("treat", "cure", "manag", "medication", "medicine", "therap", "relie", "help with", "helps", "what can i do", "what can she do", "what can he do", "what can be done", "remed", "exercise", "surgery", "good for")),
+              cues=("treat", "cure", "manag", "medication", "medicine", "therap", "relie", "help with", "help in", "helps", "they help", "what can i do", "what can she do", "what can he do", "what can be done", "remed", "exercise", "surgery", "good for")),
     TopicSpec(Topic.WHEN_TO_SEE_DOCTOR, "ask_when_to_see_doctor", "when_to_see_doctor",
               "When to see a doctor about {subject}",
               "Here is what our documents say about when to see a doctor for {subject}:", "when to see a doctor",
-              cues=("see a doctor", "see my doctor", "see the doctor", "see a specialist", "see a rheumatologist", "should i go", "should i see", "when to see", "need to see", "seek", "appointment", "urgent care", "emergency room")),
+              cues=("see a doctor", "see my doctor", "see the doctor", "see a specialist", "see a rheumatologist", "should i go", "should i see", "when to see", "need to see", "seek", "appointment", "urgent care", "emergency room",
+                    "looked at", "get it checked", "getting it checked", "how long should i wait")),
 )
 
 @dataclass(frozen=True)

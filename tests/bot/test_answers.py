@@ -279,3 +279,12 @@ def test_a_first_question_that_names_nothing_is_about_what_the_story_tells(compo
                                       "on plaquenil. Should I be worried? Is it the same family?", Topic.WHEN_TO_SEE_DOCTOR,
                                       conditions=("lupus",)))
     assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject="plaquenil")), reply.text
+
+
+def test_each_of_several_questions_adds_its_own_answer(composer):
+    reply = composer.respond(Question("which autoimmune diseases cause hip pain, and how long should i wait before getting it looked at",
+                                      Topic.CONDITIONS_FOR_PAIN, pains=("hip",)))
+    assert "when to see a doctor for hip pain" in reply.text, reply.text  # "it": the hip pain just answered
+    muscles = composer.respond(Question("what are the signs of myositis and why do the muscles ache in it", Topic.SYMPTOMS,
+                                        conditions=("myositis",)))
+    assert "damage to muscles, ligaments, and fascia" in muscles.text, muscles.text
