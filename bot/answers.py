@@ -606,12 +606,15 @@ class AnswerComposer:
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES - keep_general]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
         by_site = pain is not None and condition is None and not specific_quotes
-        if pain is not None and condition is None and not specific_quotes:
-            # What they say in general of the pain's own site is about it: "reduce nerve sensitivity" for nerve pain
-            # (or of the conditions that cause it: "early diagnosis ... vital to prevent irreversible bone damage")
+        if pain is not None and condition is None:
+            # What they say in general of the pain's own site is about it too: "reduce nerve sensitivity" for
+            # nerve pain, "persistent hip pain along with ... joint swelling ... consulting a healthcare
+            # professional" for joint pain (or of the conditions that cause it: "early diagnosis ... vital to
+            # prevent irreversible bone damage")
             site = pain.key
             pool = general_quotes + [e for e in _unique(f.evidence for f in self.store.facts(kind)) if e not in general_quotes]
-            specific_quotes = [e for e in pool if site in {p.key for _, p in self.store.names_in(e.text)[1]}][:MAX_QUOTES]
+            by_words = [e for e in pool if e not in specific_quotes and site in {p.key for _, p in self.store.names_in(e.text)[1]}]
+            specific_quotes = (specific_quotes + by_words)[:MAX_QUOTES]
             general_quotes = [e for e in general_quotes if e not in specific_quotes]
         general_quotes = general_quotes[: MAX_QUOTES - len(specific_quotes)]
         if not specific_quotes and condition is not None and topic in LINK_FALLBACK_TOPICS and self.store.pains_for_condition(condition):

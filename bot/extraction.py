@@ -485,7 +485,10 @@ class Extractor:
         # a later sentence that names no specific condition ("It causes ...") is about the subject.
         new_subject = specific[0] if specific else next((n for n in named if self._groups[n] == "umbrella"), None)
         passage.conditions = dict(named)
-        if not specific:
+        # A sentence after a list that speaks of autoimmune conditions as such ("Understanding the
+        # connection between autoimmune conditions and joint pain ...") is not about each one listed.
+        general = len(subject) >= LIST_OF_SUBJECTS and any(self._groups[n] == "umbrella" for n in named)
+        if not specific and not general:
             for name in subject:
                 passage.conditions.setdefault(name, False)
         if new_subject is not None:
