@@ -111,6 +111,8 @@ def test_saying_the_documents_are_silent_on_an_aspect_is_no_information_only_wit
     assert bot_correct(NO_INFO, silent)
     general = silent + "\n\nAbout autoimmune conditions in general, they say:\n\n- “MRI and initial tests are normal”"
     assert not bot_correct(NO_INFO, general)  # a different question's quotes are no honest gap
+    kind_of = "Our documents speak of myositis in general, not of dermatomyositis in particular.\n\n- “Common in myositis”"
+    assert bot_correct(NO_INFO, kind_of)  # said plainly before the parent condition's facts (blind graders: good)
 
 
 def test_abbreviations_match_whole_words_in_their_case():
