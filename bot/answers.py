@@ -111,6 +111,7 @@ class _Subject:
     not_covered_kind: Optional[str] = None
     #: A medicine or procedure the question asks about beside a subject we cover ("is bactrim useful for RA?").
     aside: Optional[str] = None
+    aside_kind: Optional[str] = None
     #: The patient's name for a kind of the condition ("dermatomyositis" for myositis): said to be more specific.
     kind_of: Optional[str] = None
 
@@ -162,7 +163,7 @@ class AnswerComposer:
         self.store = store
         self.clinic = clinic
         self._documented: Optional[set] = None  # keys of conditions some document speaks of
-        self._about: Dict[str, set] = {}  # condition key -> paths of the documents that speak of it
+        self._documents_of: Dict[str, set] = {}  # condition key -> paths of the documents that speak of it
 
     # -- a whole message -----------------------------------------------------------------------
     def respond(self, question: Question) -> Reply:
@@ -204,7 +205,7 @@ class AnswerComposer:
         if reply.not_covered and subject.term is not None and subject.condition is not None and subject.term.condition == subject.condition.key:
             return self.term(subject.term)  # a condition the documents name but say little of ("osteoporosis")
         if subject.aside and reply.medical:  # say what we cannot speak to before what we can
-            gap = [texts.NO_INFORMATION_ON.format(subject=subject.aside), texts.ASK_PHARMACIST]
+            gap = [texts.NO_INFORMATION_ON.format(subject=subject.aside), texts.ASK_PHARMACIST if subject.aside_kind == "drug" else texts.ASK_CLINICIAN]
             return replace(reply, text=_join([*gap, reply.text]))
         if subject.kind_of and subject.condition is not None and reply.medical:
             note = texts.ONLY_IN_GENERAL.format(name=subject.condition.name, kind=subject.kind_of.lower())
@@ -236,11 +237,20 @@ class AnswerComposer:
         if not evidence:
             return self.no_information(term.name)
         first, *rest = evidence
-        draft = _Draft([texts.TERM_INTRO.format(term=term.name) + " " + _inline_quote(first)])
+        about = self._spoken_of(first)
+        opening = texts.INLINE_QUOTE_ABOUT.format(name=about, text=_quoted_text(first)) if about else _inline_quote(first)
+        draft = _Draft([texts.TERM_INTRO.format(term=term.name) + " " + opening])
         draft.cited.append(first)
         for item in rest[:3]:
             draft.quote(item)
         return self._finish(draft)
+
+    def _spoken_of(self, evidence: Evidence, subject: Optional[str] = None) -> Optional[str]:
+        """Whom a quote speaks of when it does not say ("this chronic inflammation ..." of RA), unless
+        that is the reply's own subject: one or two conditions, else nobody in particular."""
+        lowered = evidence.text.lower()
+        names = [c.name for c in self.store.subjects_of(evidence) if c.name != subject and c.name not in lowered]
+        return _and(names) if 1 <= len(names) <= 2 else None
 
     def _several(self, question: Question, parts: Sequence[QuestionPart]) -> Reply:
         from bot.safety import default_screen
@@ -413,7 +423,7 @@ class AnswerComposer:
         kind_of = next((w for w in condition_words if condition is not None and self.store.resolve_condition(w) == condition
                         and _names_a_kind_of(w, condition.name)), None)
         return _Subject(condition=condition, pain=pain, term=next(iter(terms or named_terms), None),
-                        aside=_display_subject(aside) if aside else None, kind_of=kind_of)
+                        aside=_display_subject(aside) if aside else None, aside_kind=aside.kind if aside else None, kind_of=kind_of)
 
     def _eponyms(self, text: str, found: Sequence[Subject]) -> List[Subject]:
         """"Hirayama's disease": a named disease no document and no lexicon entry knows is still a
@@ -659,17 +669,21 @@ class AnswerComposer:
     def _finish(self, draft: _Draft, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
         """Finish a medical answer: the sources it quoted, then the disclaimer. Nothing else adds them."""
         draft.quotes, draft.general = self._whole_lists(draft, draft.quotes), self._whole_lists(draft, draft.general)
+        for quote in draft.quotes:
+            about = None if quote.names or quote.evidence.kind == "list_item" else self._spoken_of(quote.evidence, condition)
+            if about:  # "- Rheumatoid arthritis: “Over time, this chronic inflammation ...”"
+                quote.names.append(_display(about))
         titles = tuple(dict.fromkeys(e.document for e in draft.evidence))
         text = _join(draft.paragraphs() + self._closing(titles))
         return Reply(text=text, buttons=_feedback_buttons(), sources=titles, medical=True, condition=condition, pain_type=pain_type)
 
     def _documents_about(self, condition: ConditionRef) -> set:
         """The documents (paths) that say something of this condition: a fact or a pain it causes."""
-        if condition.key not in self._about:
+        if condition.key not in self._documents_of:
             paths = {f.evidence.document_path for f in self.store.facts(condition=condition)}
             paths |= {e.document_path for r in self.store.pains_for_condition(condition) for e in r.evidence}
-            self._about[condition.key] = paths
-        return self._about[condition.key]
+            self._documents_of[condition.key] = paths
+        return self._documents_of[condition.key]
 
     def _whole_lists(self, draft: _Draft, quotes: Sequence[_Quote]) -> List[_Quote]:
         """A quoted list item brings the rest of its short list: "Common in fibromyalgia and myositis"

@@ -122,6 +122,7 @@ class ConditionStore:
         self._term_index: Optional[_TermIndex] = None
         self._document_words: Optional[frozenset] = None
         self._lists: Dict[Tuple[str, Optional[str], Optional[str]], List[Tuple[Evidence, ...]]] = {}
+        self._subjects: Dict[Tuple[str, int], List[ConditionRef]] = {}
 
     @property
     def engine(self) -> Engine:
@@ -423,6 +424,25 @@ class ConditionStore:
                 )
                 for fact in session.scalars(statement).unique()
             ]
+
+    def subjects_of(self, evidence: Evidence) -> List[ConditionRef]:
+        """The conditions a passage is about without naming them: its paragraph's subject ("Over time,
+        this chronic inflammation ..." in a paragraph about RA)."""
+        key = (evidence.document_path, evidence.start)
+        if key not in self._subjects:
+            with self._session() as session:
+                found: Dict[str, ConditionRef] = {}
+                for model in (Fact, ConditionPainLink):
+                    statement = (
+                        select(Condition).join(model, model.condition_id == Condition.id)
+                        .join(Passage, Passage.id == model.passage_id).join(Document, Document.id == Passage.document_id)
+                        .where(Document.path == evidence.document_path, Passage.start_char == evidence.start,
+                               model.explicit.is_(False), Condition.group.in_(ANSWERABLE_GROUPS))
+                    )
+                    for condition in session.scalars(statement):
+                        found.setdefault(condition.key, _condition_ref(condition))
+                self._subjects[key] = list(found.values())
+        return self._subjects[key]
 
     def list_around(self, evidence: Evidence) -> Tuple[Evidence, ...]:
         """The whole list a list item belongs to, in the document's order: the items next to it under

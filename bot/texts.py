@@ -22,6 +22,7 @@ TERM_INTRO = "Here is what our documents say about {term}:"
 EVIDENCE_HEADING = "What our documents say:"
 GENERAL_TOO = "About autoimmune conditions in general, they say:"
 INLINE_QUOTE = "“{text}”"
+INLINE_QUOTE_ABOUT = "writing of {name}, “{text}”"  # a quote that does not name whom it speaks of
 QUOTE = "- “{text}”"
 NAMED_QUOTE = "- {name}: “{text}”"
 SOURCES = "Source: {titles}"

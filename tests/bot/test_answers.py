@@ -288,3 +288,12 @@ def test_each_of_several_questions_adds_its_own_answer(composer):
     muscles = composer.respond(Question("what are the signs of myositis and why do the muscles ache in it", Topic.SYMPTOMS,
                                         conditions=("myositis",)))
     assert "damage to muscles, ligaments, and fascia" in muscles.text, muscles.text
+
+
+def test_a_quote_that_does_not_name_its_subject_says_whom_it_speaks_of(composer):
+    reply = composer.respond(Question("who is at risk of osteoporosis?", Topic.CONDITION_INFO))
+    opening = reply.text.split("\n\n")[0]
+    assert "writing of rheumatoid arthritis, “Over time, this chronic inflammation" in opening, reply.text
+    assert "- Systemic lupus erythematosus: “The disease’s inflammatory nature" in reply.text
+    ra = composer.answer(Topic.MECHANISM, "RA")  # the reply's own subject is not repeated on its quotes
+    assert "Rheumatoid arthritis: “" not in ra.text
