@@ -107,6 +107,7 @@ _OBJECT_OPENER = re.compile(
       | (?:do|help|helps|good|use|used)\s+(?:for|with|against)
       | (?:stop|ease|relieve|prevent|reduce|soothe|calm|get\s+rid\s+of|deal\s+with|cope\s+with|live\s+with)
       | (?:can|could|should|may)\s+(?:i|we|you|he|she|they)\s+(?:take|use|have|try|give)
+      | (?:if|whether)\s+(?:i|we|he|she|they)\s+(?:can|could|should|may)\s+(?:take|use|try|give)
       | how\s+(?:is|are|do\s+you|do\s+i|can\s+i|would\s+i)\s+(?:treat|cure|diagnose|catch|prevent|get\s+rid\s+of|manage)
       | how\s+to\s+(?:treat|cure|diagnose|prevent|get\s+rid\s+of|manage)
     )\s+""",

@@ -297,3 +297,9 @@ def test_a_quote_that_does_not_name_its_subject_says_whom_it_speaks_of(composer)
     assert "- Systemic lupus erythematosus: “The disease’s inflammatory nature" in reply.text
     ra = composer.answer(Topic.MECHANISM, "RA")  # the reply's own subject is not repeated on its quotes
     assert "Rheumatoid arthritis: “" not in ra.text
+
+
+def test_asking_if_one_can_take_something_the_documents_never_name_declines_it_by_name(composer):
+    text = "I have lupus. I wanted to ask if I can take ashwagandha capsules? My steroids finished last month."
+    reply = composer.respond(Question(text, None, conditions=("lupus",), restricted="medication_change"))
+    assert texts.NO_INFORMATION_ON.format(subject="ashwagandha capsules") in reply.text, reply.text
