@@ -23,7 +23,7 @@ from bot import texts
 from bot.clinic import ClinicConfig, default_clinic_config
 from bot.lexicon import Subject, generic_words
 from bot.nlp import lemma
-from bot.questions import QuestionPart, asked_object, cue_topic, question_parts
+from bot.questions import QuestionPart, asked_object, cue_topic, last_sentence, question_parts
 from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, TermRef, default_store
 from bot.topics import (
     ASPECTS,
@@ -382,7 +382,7 @@ class AnswerComposer:
             first = (named or outside)[0]
             return _Subject(not_covered=_declined_names(first, named), not_covered_kind=first.kind)
         # A message with no question asks in its last sentence ("... I'd like more info on the stem cell research.")
-        asking = questions or _last_sentence(text)
+        asking = questions or last_sentence(text)
         if condition is not None and topic not in PAIN_TOPICS and asking and not self._named_in(asking, condition, condition_words):
             # The story names a covered condition but the question asks about something else: the
             # subject its own words name ("... lupus ... still gets leg cramps. What can she do for the
@@ -964,17 +964,6 @@ def _topic_for(subject: _Subject) -> Topic:
 
 
 _EPONYM = re.compile(r"\b([A-Z][a-z]{2,})['\u2019]s\s+(disease|syndrome)\b")
-
-
-def _last_sentence(text: str) -> Tuple[QuestionPart, ...]:
-    """The last sentence of a message of two or more, as the part that asks (no sentence has a "?")."""
-    ends = [m.end() for m in re.finditer(r"[.!]+(?=\s+\S)", text.strip())]
-    if not ends:
-        return ()
-    start = ends[-1] + len(text.strip()[ends[-1]:]) - len(text.strip()[ends[-1]:].lstrip())
-    offset = len(text) - len(text.lstrip())
-    last = text.strip()[start:]
-    return (QuestionPart(last, offset + start, offset + start + len(last)),) if len(last.split()) >= 3 else ()
 
 
 def _mentions_words(text: str, words: str) -> bool:

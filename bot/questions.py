@@ -55,6 +55,20 @@ def question_parts(text: str) -> Tuple[QuestionPart, ...]:
     return tuple(parts[:MAX_QUESTIONS])
 
 
+@lru_cache(maxsize=256)
+def last_sentence(text: str) -> Tuple[QuestionPart, ...]:
+    """The last sentence of a message of two or more (of three words at least), as the part that asks
+    when no sentence is a question ("... I'd like more info on the stem cell research.")."""
+    text = (text or "")[:MAX_SCANNED_CHARS]
+    sentences = [s for s in _nlp()(text).sents if s.text.strip()] if text.strip() else []
+    if len(sentences) < 2 or len(sentences[-1].text.split()) < MIN_CLAUSE_WORDS:
+        return ()
+    last = sentences[-1]
+    raw = last.text
+    start = last.start_char + len(raw) - len(raw.lstrip())
+    return (QuestionPart(raw.strip(), start, start + len(raw.strip())),)
+
+
 # "what is lupus and how do doctors diagnose it": a second question joined by "and" inside one sentence.
 _JOINED_QUESTION = re.compile(
     r",?\s+(?:and|also|plus|but|or)\s+(?:also\s+|if\s+so,?\s+)?(?=(?:how|what|why|when|which|where|who|is|are|can|could|does|do|did|"
