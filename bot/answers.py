@@ -164,6 +164,7 @@ class AnswerComposer:
         self.clinic = clinic
         self._documented: Optional[set] = None  # keys of conditions some document speaks of
         self._documents_of: Dict[str, set] = {}  # condition key -> paths of the documents that speak of it
+        self._passage_pains: Dict[str, frozenset] = {}  # passage text -> keys of the pain types it names
 
     # -- a whole message -----------------------------------------------------------------------
     def respond(self, question: Question) -> Reply:
@@ -623,7 +624,7 @@ class AnswerComposer:
             # prevent irreversible bone damage")
             site = pain.key
             pool = general_quotes + [e for e in _unique(f.evidence for f in self.store.facts(kind)) if e not in general_quotes]
-            by_words = [e for e in pool if e not in specific_quotes and site in {p.key for _, p in self.store.names_in(e.text)[1]}]
+            by_words = [e for e in pool if e not in specific_quotes and site in self._pains_named(e.text)]
             specific_quotes = (specific_quotes + by_words)[:MAX_QUOTES]
             general_quotes = [e for e in general_quotes if e not in specific_quotes]
         general_quotes = general_quotes[: MAX_QUOTES - len(specific_quotes)]
@@ -676,6 +677,12 @@ class AnswerComposer:
         titles = tuple(dict.fromkeys(e.document for e in draft.evidence))
         text = _join(draft.paragraphs() + self._closing(titles))
         return Reply(text=text, buttons=_feedback_buttons(), sources=titles, medical=True, condition=condition, pain_type=pain_type)
+
+    def _pains_named(self, passage: str) -> frozenset:
+        """The pain types a passage names (keys); passages are few and fixed, so worked out once each."""
+        if passage not in self._passage_pains:
+            self._passage_pains[passage] = frozenset(p.key for _, p in self.store.names_in(passage)[1])
+        return self._passage_pains[passage]
 
     def _documents_about(self, condition: ConditionRef) -> set:
         """The documents (paths) that say something of this condition: a fact or a pain it causes."""
