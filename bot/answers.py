@@ -114,6 +114,8 @@ class _Subject:
     aside_kind: Optional[str] = None
     #: The patient's name for a kind of the condition ("dermatomyositis" for myositis): said to be more specific.
     kind_of: Optional[str] = None
+    #: A body site the patient says hurts that no document makes a pain type of ("jaw pain" beside RA).
+    uncovered_site: Optional[str] = None
 
 
 @dataclass
@@ -200,6 +202,8 @@ class AnswerComposer:
             topic = cued if cued not in (None, Topic.CONDITION_INFO) else Topic.SYMPTOMS
         if topic is Topic.MECHANISM and subject.pain is not None and subject.condition is None and cue_topic(text) is Topic.CONDITIONS_FOR_PAIN:
             topic = Topic.CONDITIONS_FOR_PAIN  # "what causes muscle pain?": which conditions cause it
+        if subject.uncovered_site and subject.condition is not None and topic in (Topic.CONDITION_CAUSES_PAIN, Topic.CONDITIONS_FOR_PAIN):
+            return self._not_linked(subject.condition, subject.uncovered_site)  # "is jaw pain caused by RA?"
         if subject.term is not None and subject.condition is None and topic is Topic.CONDITION_INFO:
             return self.term(subject.term)  # "what is the synovial membrane in a joint": the term, not joint pain
         reply = self._answer_refs(topic, subject.condition, subject.pain)
@@ -237,6 +241,11 @@ class AnswerComposer:
         evidence = self.store.term_evidence(term)[:MAX_QUOTES]
         if not evidence:
             return self.no_information(term.name)
+        if all(_bare_item(e) for e in evidence):
+            # "Vasculitides" under "Common autoimmune diseases associated with pain": named, never described
+            draft = _Draft([texts.ONLY_LISTED.format(term=term.name, heading=evidence[0].heading)])
+            draft.cited.extend(evidence)
+            return self._finish(draft)
         first, *rest = evidence
         about = self._spoken_of(first)
         opening = texts.INLINE_QUOTE_ABOUT.format(name=about, text=_quoted_text(first)) if about else _inline_quote(first)
@@ -285,7 +294,7 @@ class AnswerComposer:
             # A question that names nothing ("Should I be concerned?") is about what the story tells of
             text = part.text if not story or self._names_something(part.text) or replies else f"{story} {part.text}"
             reply = self._single(asked, topic, text)
-            if any(reply.text == r.text for r in replies) and asked is not question:
+            if asked is not question and _says_nothing_new(reply, replies):
                 # the same answer again says nothing new: read the question without the condition carried
                 # over ("... myositis, and why do the muscles ache in it?": how muscle pain arises)
                 reply = self._single(replace(question, conditions=(), context_condition=None, follow_up=False), topic, text)
@@ -423,8 +432,13 @@ class AnswerComposer:
         # "dermatomyositis" is one kind of myositis: what the documents say of myositis is not about it alone
         kind_of = next((w for w in condition_words if condition is not None and self.store.resolve_condition(w) == condition
                         and _names_a_kind_of(w, condition.name)), None)
+        uncovered_site = None
+        if condition is not None and pain is None:  # "jaw pain", "headaches", "pain in my shoulder"
+            uncovered_site = _uncovered_pain_site(text, subjects) or next(
+                (s.text.lower() for s in outside if s.kind == "symptom" and _ACHE.search(s.text)), None)
         return _Subject(condition=condition, pain=pain, term=next(iter(terms or named_terms), None),
-                        aside=_display_subject(aside) if aside else None, aside_kind=aside.kind if aside else None, kind_of=kind_of)
+                        aside=_display_subject(aside) if aside else None, aside_kind=aside.kind if aside else None, kind_of=kind_of,
+                        uncovered_site=uncovered_site)
 
     def _eponyms(self, text: str, found: Sequence[Subject]) -> List[Subject]:
         """"Hirayama's disease": a named disease no document and no lexicon entry knows is still a
@@ -553,18 +567,25 @@ class AnswerComposer:
             for item in evidence[:2]:
                 draft.quote(item)
             return self._finish(draft, condition=condition.name, pain_type=pain.key)
+        return self._not_linked(condition, pain.name, pain.key)
+
+    def _not_linked(self, condition: ConditionRef, pain_name: str, pain_key: Optional[str] = None) -> Reply:
+        """A pain the documents do not link to the condition ("jaw pain" and RA): say so, then the pains
+        they do link to it, quoted."""
         others = self.store.pains_for_condition(condition)
         if not others:
             return self.no_information(condition.name, condition=condition.name)
         draft = _Draft([
-            texts.CAUSES_PAIN_NOT_STATED.format(condition=condition.name, pain=pain.name)
+            texts.CAUSES_PAIN_NOT_STATED.format(condition=condition.name, pain=pain_name)
             + " " + texts.CAUSES_PAIN_OTHER_PAINS.format(condition=condition.name, pains=_and([o.pain_type.name for o in others]))
         ])
         for other in others:
             draft.quote(other.evidence[0], name=_display(other.pain_type.name))
-        return self._finish(draft, condition=condition.name, pain_type=pain.key)
+        return self._finish(draft, condition=condition.name, pain_type=pain_key)
 
-    def _pain_types(self, condition: Optional[ConditionRef]) -> Reply:
+    def _pain_types(self, condition: Optional[ConditionRef], gap: Optional[str] = None) -> Reply:
+        """The kinds of pain the documents link to a condition (or to autoimmune conditions); ``gap`` says
+        first what they do not say ("Our documents don't describe what fibromyalgia is.")."""
         if condition is None:
             pains = self.store.pain_types_with_information()
             if not pains:
@@ -580,7 +601,10 @@ class AnswerComposer:
         if not links:
             return self.no_information(condition.name, condition=condition.name)
         names = [link.pain_type.name for link in links]
-        template = texts.PAIN_TYPES_OF_CONDITION if len(names) > 1 else texts.PAIN_TYPE_OF_CONDITION
+        if gap:
+            template = gap + " " + (texts.PAIN_TYPES_INSTEAD if len(names) > 1 else texts.PAIN_TYPE_INSTEAD)
+        else:
+            template = texts.PAIN_TYPES_OF_CONDITION if len(names) > 1 else texts.PAIN_TYPE_OF_CONDITION
         draft = _Draft([template.format(condition=condition.name, count=_count(len(names)), pains=_and(names))])
         for link in links:
             draft.quote(link.evidence[0], name=_display(link.pain_type.name))
@@ -629,7 +653,12 @@ class AnswerComposer:
             general_quotes = [e for e in general_quotes if e not in specific_quotes]
         general_quotes = general_quotes[: MAX_QUOTES - len(specific_quotes)]
         if not specific_quotes and condition is not None and topic in LINK_FALLBACK_TOPICS and self.store.pains_for_condition(condition):
-            return self._pain_types(condition)  # what they do say of it: the pain it causes, quoted
+            # What they do say of it: the pain it causes, quoted, after saying plainly that this is not
+            # what was asked ("what is fibromyalgia?" has no answer in the documents, only its muscle pain).
+            if topic is Topic.SYMPTOMS:
+                return self._pain_types(condition)  # the pain it causes, as the documents describe it, is what they say of its symptoms
+            return self._pain_types(condition, gap=texts.NOT_DESCRIBED.format(subject=condition.name) if topic is Topic.CONDITION_INFO
+                                    else texts.NO_SPECIFIC_INFORMATION.format(topic=topic_spec.name, subject=condition.name))
         if not specific_quotes and not general_quotes:
             return self.no_information_on_topic(topic_spec, subject, condition=condition.name if condition else None)
         asked_about_something = condition is not None or pain is not None
@@ -642,8 +671,8 @@ class AnswerComposer:
             items = self.store.list_around(first) if first.kind == "list_item" and not first.lead_in else (first,)
             items = items if len(items) <= MAX_LIST_ITEMS else (first,)  # "Burning, tingling, shooting; peripheral nerve ..."
             opening = "; ".join([items[0].text] + [_item_text(e.text) for e in items[1:]])
-            draft = _Draft([topic_spec.introduction.format(subject=subject) + " " + texts.INLINE_QUOTE.format(text=opening)
-                            if len(items) > 1 else topic_spec.introduction.format(subject=subject) + " " + _inline_quote(first)])
+            introduction = topic_spec.pain_introduction if condition is None and pain is not None and topic_spec.pain_introduction else topic_spec.introduction
+            draft = _Draft([introduction.format(subject=subject) + " " + (texts.INLINE_QUOTE.format(text=opening) if len(items) > 1 else _inline_quote(first))])
             draft.cited.extend(items)
             rest = [e for e in rest if e not in items]
             for evidence in _reading_order(rest):
@@ -982,6 +1011,18 @@ def _mentions(text: str, condition: ConditionRef, words: Sequence[str]) -> bool:
     return condition.name in lowered or any(w.lower() in lowered for w in words)
 
 
+_QUOTED = re.compile(r"“[^”]*”")
+
+
+def _says_nothing_new(reply: Reply, earlier: Sequence[Reply]) -> bool:
+    """The same answer again, or one that quotes only what an earlier answer quoted."""
+    if any(reply.text == r.text for r in earlier):
+        return True
+    quoted = set(_QUOTED.findall(reply.text))
+    before = {q for r in earlier for q in _QUOTED.findall(r.text)}
+    return bool(quoted) and quoted <= before
+
+
 def _body_of(reply: Reply, disclaimer: str) -> List[str]:
     """A reply's paragraphs without its sources line and disclaimer (they are said once at the end)."""
     paragraphs = reply.text.split("\n\n")
@@ -1045,6 +1086,11 @@ def _label(evidence: Evidence) -> List[str]:
     return []
 
 
+def _bare_item(evidence: Evidence) -> bool:
+    """A list item that is only a name under a heading ("Vasculitides"): it mentions, it does not explain."""
+    return evidence.kind == "list_item" and not evidence.lead_in and bool(evidence.heading) and len(evidence.text.split()) <= 3
+
+
 def _item_text(text: str) -> str:
     """A list item continuing its lead-in: "Increase inflammation" -> "increase inflammation" ("MRI" stays)."""
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
@@ -1091,6 +1137,9 @@ def _display(name: str) -> str:
 _PAIN_AFTER = re.compile(r"^\s*(?:pain|pains|ache|aches|aching|hurts?|hurting|soreness|is\s+sore|are\s+sore)\b", re.IGNORECASE)
 _PAIN_BEFORE = re.compile(r"\b(?:pain|pains|ache|aching|soreness|hurts?|hurting)\s+(?:in|on|at|around|behind|under)\s+(?:my|his|her|their|the|both|your|a)?\s*$",
                           re.IGNORECASE)
+
+
+_ACHE = re.compile(r"(?:pain|pains|ache|aches|aching)\b", re.IGNORECASE)
 
 
 def _uncovered_pain_site(text: str, subjects: Sequence[Subject]) -> Optional[str]:

@@ -44,6 +44,9 @@ class TopicSpec:
     #: Words that mark a question of this topic, matched at word starts on lower-case text. Used only
     #: where the classifier does not decide: the second and third question of one message.
     cues: Tuple[str, ...] = ()
+    #: The first line when the subject is a pain rather than a condition, where the other reads badly
+    #: ("how our documents explain the pain in joint pain").
+    pain_introduction: Optional[str] = None
 
 
 TOPICS: Tuple[TopicSpec, ...] = (
@@ -64,6 +67,7 @@ TOPICS: Tuple[TopicSpec, ...] = (
               cues=("what is", "what are", "what's", "whats", "what does", "meaning of", "definition", "tell me about", "explain what")),
     TopicSpec(Topic.MECHANISM, "ask_mechanism", "mechanism",
               "Why {subject} can cause pain", "Here is how our documents explain the pain in {subject}:", "how the pain arises",
+              pain_introduction="Here is how our documents explain {subject}:",
               cues=("why does", "why do", "why is", "why are", "how does", "mechanism", "why it hurts", "better when", "worse when")),
     TopicSpec(Topic.SYMPTOMS, "ask_symptoms", "symptoms",
               "The symptoms of {subject}", "Here is what our documents say about symptoms of {subject}:", "symptoms",
