@@ -97,7 +97,9 @@ DOCUMENTED_OWN_TOPICS: Dict[str, Tuple[str, ...]] = {
 
 # -- the assistant's own sentences (bot/texts.py, domain.yml, config/clinic.yml) -----------------
 NO_INFO_MARKERS = ["don't have information", "don't say that", "outside what i can help", "didn't understand",
-                   "in general, not of"]  # "Our documents speak of myositis in general, not of dermatomyositis in particular."
+                   "in general, not of",  # "Our documents speak of myositis in general, not of dermatomyositis in particular."
+                   "don't describe what", "don't describe it further"]  # "... what fibromyalgia is.", "name vasculitis only in a list"
+
 NO_SPECIFIC_MARKER = "don't say anything about"  # "... about {topic} for {condition} specifically"
 NO_TOPIC_MARKER = "don't have information on when to see a doctor"
 RESTRICTED_MARKERS = ["can't tell whether you have", "can't advise on doses", "don't start, stop or change a medicine"]

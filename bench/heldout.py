@@ -57,6 +57,7 @@ def test_nlu_questions(resolver: Resolver, path: Path = TEST_NLU) -> List[Questi
     out = []
     for block in data["nlu"]:
         intent = block["intent"]
+        declared = (block.get("metadata") or {}).get("expect")  # e.g. "declined": a subject the documents don't cover
         for raw in (block.get("examples") or "").splitlines():
             raw = raw.strip()
             if not raw.startswith("- "):
@@ -71,7 +72,8 @@ def test_nlu_questions(resolver: Resolver, path: Path = TEST_NLU) -> List[Questi
                 condition, group = (specific or conditions)[0]
             pains = [p for p in (resolve_pain(t) for e, t in entities if e == "pain_type") if p]
             pain = pains[0] if pains else None
-            out.append(Question(text, intent, expectation_for(intent, condition, group, pain), "test_nlu"))
+            expect = Expectation(declared) if declared else expectation_for(intent, condition, group, pain)
+            out.append(Question(text, intent, expect, "test_nlu"))
     return out
 
 
