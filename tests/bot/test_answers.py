@@ -303,3 +303,26 @@ def test_asking_if_one_can_take_something_the_documents_never_name_declines_it_b
     text = "I have lupus. I wanted to ask if I can take ashwagandha capsules? My steroids finished last month."
     reply = composer.respond(Question(text, None, conditions=("lupus",), restricted="medication_change"))
     assert texts.NO_INFORMATION_ON.format(subject="ashwagandha capsules") in reply.text, reply.text
+
+
+def test_a_condition_the_documents_do_not_describe_says_so_before_the_pain_they_link_to_it(composer):
+    reply = composer.respond(Question("what does fibromyalgia mean", Topic.CONDITION_INFO, conditions=("fibromyalgia",)))
+    assert reply.text.startswith(texts.NOT_DESCRIBED.format(subject="fibromyalgia")), reply.text
+    assert "“Diffuse or deep muscle pain" in reply.text and reply.sources, reply.text  # what they do say, quoted and cited
+    why = composer.respond(Question("why does fibromyalgia cause pain", Topic.MECHANISM, conditions=("fibromyalgia",)))
+    assert why.text.startswith("Our documents don't say anything about how the pain arises for fibromyalgia"), why.text
+    assert composer.clinic.disclaimer in reply.text and composer.clinic.disclaimer in why.text
+
+
+def test_a_pain_the_documents_do_not_link_to_a_named_condition_is_named_not_ignored(composer):
+    reply = composer.respond(Question("is jaw pain caused by rheumatoid arthritis", Topic.CONDITION_CAUSES_PAIN,
+                                      conditions=("rheumatoid arthritis",)))
+    assert reply.text.startswith("Our documents don't say that rheumatoid arthritis causes jaw pain."), reply.text
+    assert "hip pain" in reply.text and "“One of the primary autoimmune conditions associated with hip pain" in reply.text
+
+
+def test_a_term_the_documents_only_list_is_said_to_be_only_listed(composer):
+    reply = composer.respond(Question("i was diagnosed with vasculitis, what is that", Topic.CONDITION_INFO))
+    assert "vasculitis only in a list" in reply.text and "“Common autoimmune diseases associated with pain”" in reply.text, reply.text
+    assert "“Vasculitides”" not in reply.text  # a bare name is no description
+    assert reply.sources and composer.clinic.disclaimer in reply.text
