@@ -202,6 +202,16 @@ class AnswerComposer:
             topic = cued if cued not in (None, Topic.CONDITION_INFO) else Topic.SYMPTOMS
         if topic is Topic.MECHANISM and subject.pain is not None and subject.condition is None and cue_topic(text) is Topic.CONDITIONS_FOR_PAIN:
             topic = Topic.CONDITIONS_FOR_PAIN  # "what causes muscle pain?": which conditions cause it
+        if (topic is Topic.TREATMENT and not (subject.condition or subject.pain or subject.term)
+                and not self._names_umbrella(question, text)):
+            # "Is there something else that can help the pain?": how autoimmune conditions are treated
+            # (DMARDs, biologics) is no answer for a pain of unknown cause; ask which condition.
+            return self._ask_condition(topic, general=True)
+        if topic is Topic.CONDITION_INFO and not (subject.condition or subject.pain or subject.term):
+            # "What is chronic pain?": what autoimmune disease is would be no answer to it
+            phrase = self._undefined_object(question_parts(text) or (QuestionPart(text, 0, len(text)),))
+            if phrase is not None:
+                return self.not_covered(phrase)
         if subject.uncovered_site and subject.condition is not None and topic in (Topic.CONDITION_CAUSES_PAIN, Topic.CONDITIONS_FOR_PAIN):
             return self._not_linked(subject.condition, subject.uncovered_site)  # "is jaw pain caused by RA?"
         if subject.term is not None and subject.condition is None and topic is Topic.CONDITION_INFO:
@@ -428,7 +438,10 @@ class AnswerComposer:
         if condition is not None and condition.group == "umbrella":
             condition = None
         named_terms = [t for t in self.store.terms_in(text) if t.condition is not None]
-        aside = next((s for s in in_question if s.kind in ASIDE_KINDS), None) if condition or pain else None
+        # A medicine, procedure or other condition the question asks about beside the one we cover ("can
+        # osteoarthritis of the wrist occur in AS?"), unless it is what the topic itself is about ("anxiety": stress).
+        asides = [s for s in in_question if s.kind in ASIDE_KINDS or (s.kind == "condition" and cue_topic(s.text.lower()) is None)]
+        aside = asides[0] if asides and (condition or pain) else None
         # "dermatomyositis" is one kind of myositis: what the documents say of myositis is not about it alone
         kind_of = next((w for w in condition_words if condition is not None and self.store.resolve_condition(w) == condition
                         and _names_a_kind_of(w, condition.name)), None)
@@ -437,7 +450,7 @@ class AnswerComposer:
             uncovered_site = _uncovered_pain_site(text, subjects) or next(
                 (s.text.lower() for s in outside if s.kind == "symptom" and _ACHE.search(s.text)), None)
         return _Subject(condition=condition, pain=pain, term=next(iter(terms or named_terms), None),
-                        aside=_display_subject(aside) if aside else None, aside_kind=aside.kind if aside else None, kind_of=kind_of,
+                        aside=_declined_names(aside, asides) if aside else None, aside_kind=aside.kind if aside else None, kind_of=kind_of,
                         uncovered_site=uncovered_site)
 
     def _eponyms(self, text: str, found: Sequence[Subject]) -> List[Subject]:
@@ -476,6 +489,20 @@ class AnswerComposer:
                 return _display_phrase(phrase)
         return None
 
+    def _undefined_object(self, parts: Sequence[QuestionPart]) -> Optional[str]:
+        """What "what is X?" asks to have defined, when X is none of the store's names ("chronic pain"),
+        even in everyday words; not "it", nor a topic's own word ("what are the symptoms")."""
+        for part in parts:
+            phrase = asked_object(part.text)
+            if phrase is None or cue_topic(phrase) is not None:
+                continue
+            if not [w for w in re.findall(r"[a-z]+", phrase.lower()) if w not in STOP_WORDS]:
+                continue
+            conditions, pains = self.store.names_in(phrase)
+            if not (conditions or pains or self.store.terms_in(phrase) or self._umbrella(phrase)):
+                return _display_phrase(phrase)
+        return None
+
     @staticmethod
     def _content_words(phrase: str) -> List[str]:
         generic = generic_words()
@@ -504,6 +531,11 @@ class AnswerComposer:
             if any(t.condition == condition.key for t in self.store.terms_in(part.text)):
                 return True
         return False
+
+    def _names_umbrella(self, question: Question, text: str) -> bool:
+        """Whether the question speaks of autoimmune conditions as such ("how are autoimmune diseases treated?")."""
+        words = [*question.conditions, *([question.context_condition] if question.context_condition else [])]
+        return any(self._umbrella(w) for w in words) or any(c.group == "umbrella" for _, c in self.store.names_in(text)[0])
 
     def _umbrella(self, words: str) -> bool:
         condition = self.store.resolve_condition(words)
@@ -774,12 +806,15 @@ class AnswerComposer:
         )
         return Reply(text=texts.ASK_WHICH_PAIN, buttons=buttons)
 
-    def _ask_condition(self, topic: Topic) -> Reply:
+    def _ask_condition(self, topic: Topic, general: bool = False) -> Reply:
+        """Which condition? With ``general``, autoimmune conditions in general is one of the choices."""
         intent = intent_for_topic(topic)
-        buttons = tuple(
-            Button(_display(c.name), intent, (("condition", c.name),))
-            for c in self._specific_conditions()[:MAX_BUTTONS]
-        )
+        conditions = self._specific_conditions()[:MAX_BUTTONS - 1 if general else MAX_BUTTONS]
+        buttons = tuple(Button(_display(c.name), intent, (("condition", c.name),)) for c in conditions)
+        if general:
+            topic_spec = spec(topic)
+            buttons += (Button(_display(topic_spec.did_you_mean.format(subject=topic_spec.general_subject)), intent,
+                               (("condition", GENERAL_CONDITION),)),)
         return Reply(text=texts.ASK_WHICH_CONDITION, buttons=buttons)
 
     def _documented_pain(self, pain: PainTypeRef) -> bool:
@@ -873,6 +908,8 @@ class AnswerComposer:
             entities += (("condition", subject.condition.name),)
         if subject.pain is not None:
             entities += (("pain_type", subject.pain.key),)
+        if not entities:  # the reading says "autoimmune conditions" (in general): so does its payload
+            entities = (("condition", GENERAL_CONDITION),)
         buttons = tuple(
             Button(self._reading(topic, subject), intent_for_topic(topic), entities) for topic in readings
         ) + (Button(texts.SOMETHING_ELSE, OUT_OF_SCOPE_INTENT),)

@@ -130,7 +130,7 @@ _OBJECT_OPENER = re.compile(
 _OBJECT_MEANING = re.compile(r"\bwhat\s+(?:does|do|did)\s+(.+?)\s+mean\b", re.IGNORECASE)
 _OBJECT_END = re.compile(
     r"""[?.!;:,()\[\]"“”]|\s[-–—]\s|\b(?:when|whenever|if|because|after|before|since|while|that|which|who|whose|during|
-    so|but|than|and\s+(?:how|what|why|is|are|can|could|do|does|should|when|will|would)|or\s+(?:how|what|why|is|are|can|do|does|should|will))\b""",
+    so|but|than|exactly|anyway|actually|really|please|and\s+(?:how|what|why|is|are|can|could|do|does|should|when|will|would)|or\s+(?:how|what|why|is|are|can|do|does|should|will))\b""",
     re.IGNORECASE | re.VERBOSE,
 )
 _LEADING_WORDS = re.compile(r"^(?:(?:the|a|an|my|his|her|their|your|our|its|this|that|these|those|some|any|all|of|for|about)\s+)+", re.IGNORECASE)

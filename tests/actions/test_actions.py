@@ -191,7 +191,7 @@ def test_two_stage_fallback_offers_the_likeliest_intent(composer):
     ranking = [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "ask_treatment", "confidence": 0.4}]
     messages, _ = run(actions.ActionDefaultAskAffirmation, composer, tracker("uhh meds?", "nlu_fallback", ranking=ranking))
     assert messages[0]["text"].startswith("I'm not sure I understood")
-    assert messages[0]["buttons"][0] == {"title": "Treating autoimmune conditions", "payload": "/ask_treatment"}
+    assert messages[0]["buttons"][0] == {"title": "Treating autoimmune conditions", "payload": '/ask_treatment{"condition": "autoimmune disease"}'}
     assert messages[0]["buttons"][1]["payload"] == "/out_of_scope"
     fallback, _ = run(actions.ActionDefaultFallback, composer, tracker("???", "nlu_fallback"))
     assert "didn't understand" in fallback[0]["text"] and "hip pain" in fallback[0]["text"]

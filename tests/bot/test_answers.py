@@ -326,3 +326,27 @@ def test_a_term_the_documents_only_list_is_said_to_be_only_listed(composer):
     assert "vasculitis only in a list" in reply.text and "“Common autoimmune diseases associated with pain”" in reply.text, reply.text
     assert "“Vasculitides”" not in reply.text  # a bare name is no description
     assert reply.sources and composer.clinic.disclaimer in reply.text
+
+
+def test_treatment_of_a_pain_of_unknown_cause_asks_which_condition_not_quotes_dmards(composer):
+    reply = composer.respond(Question("is there anything else that could ease the pain? i can barely sit at work", Topic.TREATMENT))
+    assert reply.text == texts.ASK_WHICH_CONDITION and not reply.medical, reply.text
+    assert "DMARD" not in reply.text
+    assert any(dict(b.entities).get("condition") == "autoimmune disease" for b in reply.buttons)  # in general is one choice
+    general = composer.respond(Question("how are autoimmune diseases usually treated?", Topic.TREATMENT, conditions=("autoimmune diseases",)))
+    assert "DMARD" in general.text and composer.clinic.disclaimer in general.text
+
+
+def test_what_is_something_the_documents_never_name_is_declined_by_name(composer):
+    reply = composer.respond(Question("what is chronic pain exactly?", Topic.CONDITION_INFO))
+    assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject="chronic pain")), reply.text
+    assert "“" not in reply.text  # no definition of autoimmune disease in its place
+
+
+def test_another_condition_asked_about_beside_a_covered_one_is_declined_by_name_first(composer):
+    reply = composer.respond(Question("can osteoarthritis of the wrist happen in ankylosing spondylitis too?", Topic.SYMPTOMS,
+                                      conditions=("osteoarthritis", "ankylosing spondylitis")))
+    assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject="osteoarthritis")), reply.text
+    assert "ankylosing spondylitis" in reply.text and composer.clinic.disclaimer in reply.text
+    stress = composer.respond(Question("could anxiety make my lupus pain worse?", Topic.STRESS, conditions=("lupus",)))
+    assert "anxiety" not in stress.text.split("\n")[0], stress.text  # the topic's own word is no other subject
