@@ -433,6 +433,9 @@ def test_answer_fits_a_phone_screen_with_the_evidence_folded(browser, demo_page,
     quotes.first.wait_for(state="hidden")
     page.keyboard.press(" ")
     quotes.first.wait_for(state="visible")
+    # The details element opens at once; its toggle event, which stores the choice, runs a moment later.
+    page.wait_for_function("""() => Object.keys(sessionStorage).filter((k) => k.startsWith('clinic-chat:')).some((k) =>
+        JSON.parse(sessionStorage.getItem(k)).messages.some((m) => m.evidenceOpen && Object.values(m.evidenceOpen).includes(true)))""")
     page.reload()
     chat.panel.wait_for(state="visible")
     assert evidence_open(chat.last_bot_bubble())
