@@ -202,16 +202,15 @@ class AnswerComposer:
             topic = cued if cued not in (None, Topic.CONDITION_INFO) else Topic.SYMPTOMS
         if topic is Topic.MECHANISM and subject.pain is not None and subject.condition is None and cue_topic(text) is Topic.CONDITIONS_FOR_PAIN:
             topic = Topic.CONDITIONS_FOR_PAIN  # "what causes muscle pain?": which conditions cause it
-        if (topic is Topic.TREATMENT and not (subject.condition or subject.pain or subject.term)
-                and not self._names_umbrella(question, text)):
-            # "Is there something else that can help the pain?": how autoimmune conditions are treated
+        unnamed = not (subject.condition or subject.pain or subject.term) and not self._names_umbrella(question, text)
+        if unnamed and topic is Topic.TREATMENT and _tells_of_a_complaint(text) and not self._names_covered(text):
+            # "Is there something else that can help my pain?": how autoimmune conditions are treated
             # (DMARDs, biologics) is no answer for a pain of unknown cause; ask which condition.
             return self._ask_condition(topic, general=True)
-        if topic is Topic.CONDITION_INFO and not (subject.condition or subject.pain or subject.term):
-            # "What is chronic pain?": what autoimmune disease is would be no answer to it
+        if unnamed and topic is Topic.CONDITION_INFO:
+            # "What is chronic pain?": what autoimmune disease is would be no answer to it; nor to "what is it?"
             phrase = self._undefined_object(question_parts(text) or (QuestionPart(text, 0, len(text)),))
-            if phrase is not None:
-                return self.not_covered(phrase)
+            return self.not_covered(phrase) if phrase is not None else self._ask_condition(topic, general=True)
         if subject.uncovered_site and subject.condition is not None and topic in (Topic.CONDITION_CAUSES_PAIN, Topic.CONDITIONS_FOR_PAIN):
             return self._not_linked(subject.condition, subject.uncovered_site)  # "is jaw pain caused by RA?"
         if subject.term is not None and subject.condition is None and topic is Topic.CONDITION_INFO:
@@ -381,6 +380,10 @@ class AnswerComposer:
         # added since the model was trained ("scleritis", "forearm pain") is understood at once.
         named_conditions, named_pains = self.store.names_in(text) if by_words else ([], [])
         conditions += [c for w, c in named_conditions if c not in conditions and not inside_outside(w)]
+        # A pain the classifier found only inside another subject's name ("Spinal" of "spinal stenosis",
+        # which its synonyms turn into "spine") is no pain asked about.
+        only_inside = {p for w, p in named_pains if inside_outside(w)} - {p for w, p in named_pains if not inside_outside(w)}
+        pains = [p for p in pains if p not in only_inside]
         pains += [p for w, p in named_pains if p not in pains and not inside_outside(w)]
         condition_words = (*question.conditions, *(w for w, _ in named_conditions))
         in_text = [c for c in conditions if _mentions(text, c, condition_words)] or conditions
@@ -531,6 +534,12 @@ class AnswerComposer:
             if any(t.condition == condition.key for t in self.store.terms_in(part.text)):
                 return True
         return False
+
+    def _names_covered(self, text: str) -> bool:
+        """Whether the text names a medicine, procedure or symptom the documents speak of ("physical therapy")."""
+        from bot.lexicon import default_lexicon
+
+        return any(s.kind in SUBJECT_KINDS and self._covered(s) for s in default_lexicon().subjects(text))
 
     def _names_umbrella(self, question: Question, text: str) -> bool:
         """Whether the question speaks of autoimmune conditions as such ("how are autoimmune diseases treated?")."""
@@ -1174,6 +1183,15 @@ def _display(name: str) -> str:
 _PAIN_AFTER = re.compile(r"^\s*(?:pain|pains|ache|aches|aching|hurts?|hurting|soreness|is\s+sore|are\s+sore)\b", re.IGNORECASE)
 _PAIN_BEFORE = re.compile(r"\b(?:pain|pains|ache|aching|soreness|hurts?|hurting)\s+(?:in|on|at|around|behind|under)\s+(?:my|his|her|their|the|both|your|a)?\s*$",
                           re.IGNORECASE)
+
+
+_PERSON = re.compile(r"\b(?:i|i'm|im|my|me|we|our|she|he|her|his|they|their)\b", re.IGNORECASE)
+_COMPLAINT = re.compile(r"\b(?:pain|pains|painful|hurts?|hurting|aches?|aching|sore|suffer\w*)\b", re.IGNORECASE)
+
+
+def _tells_of_a_complaint(text: str) -> bool:
+    """Whether the patient tells of their own (or a relative's) pain: "I am hardly able to sit", "my wife is suffering"."""
+    return bool(_PERSON.search(text) and _COMPLAINT.search(text))
 
 
 _ACHE = re.compile(r"(?:pain|pains|ache|aches|aching)\b", re.IGNORECASE)

@@ -150,8 +150,14 @@ def test_a_missing_condition_gets_condition_buttons(composer):
     ],
 )
 def test_general_questions_quote_the_documents(composer, disclaimer, intent, needle):
-    messages, _ = run(actions.ActionAnswer, composer, tracker("?", intent))
+    messages, _ = run(actions.ActionAnswer, composer, tracker("?", intent, {"condition": "autoimmune disease"}))
     assert needle in messages[0]["text"] and messages[0]["text"].endswith(disclaimer)
+
+
+def test_what_is_with_nothing_named_asks_which_condition(composer):
+    messages, _ = run(actions.ActionAnswer, composer, tracker("what is it?", "ask_condition_info"))
+    assert messages[0]["text"] == "Which condition would you like to know about?"
+    assert any("autoimmune disease" in b["payload"] for b in messages[0]["buttons"])  # in general is one choice
 
 
 def test_out_of_scope_capabilities_and_contact(composer):
