@@ -258,7 +258,9 @@ class AnswerComposer:
         first, *rest = evidence
         about = self._spoken_of(first)
         opening = texts.INLINE_QUOTE_ABOUT.format(name=about, text=_quoted_text(first)) if about else _inline_quote(first)
-        draft = _Draft([texts.TERM_INTRO.format(term=term.name) + " " + opening])
+        # A passage that only uses the term is quoted as that, not passed off as what the term means.
+        introduction = texts.TERM_INTRO if first.defines else texts.TERM_MENTIONED
+        draft = _Draft([introduction.format(term=term.name) + " " + opening])
         draft.cited.append(first)
         for item in rest[:3]:
             draft.quote(item)

@@ -21,6 +21,7 @@ PAIN_TYPES_GENERAL = "Our documents describe these kinds of pain in autoimmune c
 PAIN_TYPE_CONDITIONS = "{pain}: for example {conditions}"
 GENERAL_PAIN_SUBJECT = "pain in autoimmune conditions"
 TERM_INTRO = "Here is what our documents say about {term}:"
+TERM_MENTIONED = "Our documents don't explain {term} as such, but they use the term:"
 ONLY_LISTED = "Our documents name {term} only in a list, under “{heading}”, and don't describe it further."
 EVIDENCE_HEADING = "What our documents say:"
 GENERAL_TOO = "About autoimmune conditions in general, they say:"

@@ -164,7 +164,8 @@ def test_the_second_question_about_a_declined_subject_is_not_answered_with_other
 
 def test_what_is_a_term_that_names_a_site_answers_the_term_not_the_pain(composer):
     reply = composer.respond(Question("what is the synovial membrane in a joint", Topic.CONDITION_INFO, pains=("joint",)))
-    assert reply.text.startswith("Here is what our documents say about synovial membranes") and "synovial membranes lining" in reply.text
+    # no passage defines it: the one that uses it is quoted as that
+    assert reply.text.startswith(texts.TERM_MENTIONED.format(term="synovial membranes")) and "synovial membranes lining" in reply.text
 
 
 def test_what_causes_a_pain_read_as_how_it_arises_names_the_conditions(composer):
@@ -350,3 +351,10 @@ def test_another_condition_asked_about_beside_a_covered_one_is_declined_by_name_
     assert "ankylosing spondylitis" in reply.text and composer.clinic.disclaimer in reply.text
     stress = composer.respond(Question("could anxiety make my lupus pain worse?", Topic.STRESS, conditions=("lupus",)))
     assert "anxiety" not in stress.text.split("\n")[0], stress.text  # the topic's own word is no other subject
+
+
+def test_a_term_the_documents_define_is_introduced_as_explained_and_one_they_only_use_as_used(composer):
+    defined = composer.respond(Question("what are entheses", Topic.CONDITION_INFO))
+    assert defined.text.startswith(texts.TERM_INTRO.format(term="entheses")) and "the sites where ligaments and tendons attach" in defined.text
+    used = composer.respond(Question("what is an MRI", Topic.CONDITION_INFO))
+    assert used.text.startswith(texts.TERM_MENTIONED.format(term="MRI")) and "“" in used.text and used.sources
