@@ -210,11 +210,39 @@ class AnswerComposer:
         if unnamed and topic is Topic.CONDITION_INFO:
             # "What is chronic pain?": what autoimmune disease is would be no answer to it; nor to "what is it?"
             phrase = self._undefined_object(question_parts(text) or (QuestionPart(text, 0, len(text)),))
-            return self.not_covered(phrase) if phrase is not None else self._ask_condition(topic, general=True)
+            if phrase is None:
+                return self._ask_condition(topic, general=True)
+            used = self.store.passages_using(phrase)
+            return self._phrase_used(phrase, used) if used else self.not_covered(phrase)
         if subject.uncovered_site and subject.condition is not None and topic in (Topic.CONDITION_CAUSES_PAIN, Topic.CONDITIONS_FOR_PAIN):
             return self._not_linked(subject.condition, subject.uncovered_site)  # "is jaw pain caused by RA?"
         if subject.term is not None and subject.condition is None and topic is Topic.CONDITION_INFO:
             return self.term(subject.term)  # "what is the synovial membrane in a joint": the term, not joint pain
+        condition = subject.condition
+        if condition is not None and condition.group in ANSWERABLE_GROUPS and subject.pain is None and _asks_cause_of(text):
+            # "What causes rheumatoid arthritis?" asks why people get it, not how it hurts: what they say of
+            # that ("It can be brought on by ..."), else that they don't say, and what it is
+            stated = self._cause_stated(condition)
+            if stated:
+                first, *rest = stated
+                draft = _Draft([texts.CAUSE_INTRO.format(subject=condition.name) + " " + _inline_quote(first)])
+                draft.cited.append(first)
+                for evidence in rest:
+                    draft.quote(evidence)
+                return self._finish(draft, condition=condition.name)
+            description = self._facts(Topic.CONDITION_INFO, condition, None)
+            not_stated = texts.CAUSE_NOT_STATED.format(subject=condition.name)
+            return replace(description, text=_join([not_stated, description.text])) if description.medical else description
+        if (condition is not None and condition.group not in ANSWERABLE_GROUPS and subject.term is not None
+                and subject.term.condition == condition.key and spec(topic).fact_kind is not None):
+            # A condition the documents only name in passing ("... leading to osteoporosis"): quoted as
+            # used, never as how they explain it or treat it
+            mentioned = self.term(subject.term)
+            if topic is Topic.CONDITION_INFO or not mentioned.medical or _asks_cause_of(text):
+                return mentioned
+            asked = cue_topic(text, exclude=(Topic.CONDITION_INFO,)) or topic  # "what are the medicines for ...": treatment
+            no_topic = texts.NO_SPECIFIC_INFORMATION.format(topic=spec(asked).name, subject=condition.name)
+            return replace(mentioned, text=_join([no_topic, mentioned.text]))
         reply = self._answer_refs(topic, subject.condition, subject.pain)
         if reply.not_covered and subject.term is not None and subject.condition is not None and subject.term.condition == subject.condition.key:
             return self.term(subject.term)  # a condition the documents name but say little of ("osteoporosis")
@@ -265,6 +293,30 @@ class AnswerComposer:
         for item in rest[:3]:
             draft.quote(item)
         return self._finish(draft)
+
+    def _phrase_used(self, phrase: str, used: Sequence[Evidence]) -> Reply:
+        """A phrase the documents use but never explain ("morning stiffness"): the passages that use it,
+        said to be that."""
+        first, *rest = used
+        opening, items = self._opening_quote(first)
+        about = self._spoken_of(first) if len(items) == 1 else None  # "It leads to ..." of AS
+        if about:
+            opening = texts.INLINE_QUOTE_ABOUT.format(name=about, text=_quoted_text(first))
+        draft = _Draft([texts.TERM_MENTIONED.format(term=phrase) + " " + opening])
+        draft.cited.extend(items)
+        for item in rest:
+            if item not in items:
+                draft.quote(item)
+        return self._finish(draft)
+
+    def _opening_quote(self, first: Evidence) -> Tuple[str, Tuple[Evidence, ...]]:
+        """The passage an answer opens with, quoted inline: a list item with the rest of its short list
+        ("Pain, swelling, and morning stiffness; common in rheumatoid arthritis, lupus ..."), and what it cites."""
+        items = self.store.list_around(first) if first.kind == "list_item" and not first.lead_in else (first,)
+        items = items if len(items) <= MAX_LIST_ITEMS else (first,)  # "Burning, tingling, shooting; peripheral nerve ..."
+        if len(items) == 1:
+            return _inline_quote(first), items
+        return texts.INLINE_QUOTE.format(text="; ".join([items[0].text] + [_item_text(e.text) for e in items[1:]])), items
 
     def _spoken_of(self, evidence: Evidence, subject: Optional[str] = None) -> Optional[str]:
         """Whom a quote speaks of when it does not say ("this chronic inflammation ..." of RA), unless
@@ -681,6 +733,11 @@ class AnswerComposer:
             about = self._documents_about(condition)
             general = [f for f in general if f.evidence.document_path in about] or general
             keep_general = 1 if general else 0
+        elif pain is not None:
+            # ... and for a pain, from the documents that speak of it: DMARDs and surgery for arthritis are
+            # no answer for muscle or nerve pain, which only the pain document covers
+            about = self._documents_about_pain(pain)
+            general = [f for f in general if f.evidence.document_path in about] or general
         specific_quotes = _unique(f.evidence for f in specific)[:MAX_QUOTES - keep_general]
         general_quotes = [e for e in _unique(f.evidence for f in general) if e.text not in {q.text for q in specific_quotes}]
         by_site = pain is not None and condition is None and not specific_quotes
@@ -711,11 +768,9 @@ class AnswerComposer:
             # The store ranks what is most to the point first: that passage answers; the rest, in the
             # documents' own order, is the evidence after it.
             first, *rest = specific_quotes or general_quotes
-            items = self.store.list_around(first) if first.kind == "list_item" and not first.lead_in else (first,)
-            items = items if len(items) <= MAX_LIST_ITEMS else (first,)  # "Burning, tingling, shooting; peripheral nerve ..."
-            opening = "; ".join([items[0].text] + [_item_text(e.text) for e in items[1:]])
+            opening, items = self._opening_quote(first)
             introduction = topic_spec.pain_introduction if condition is None and pain is not None and topic_spec.pain_introduction else topic_spec.introduction
-            draft = _Draft([introduction.format(subject=subject) + " " + (texts.INLINE_QUOTE.format(text=opening) if len(items) > 1 else _inline_quote(first))])
+            draft = _Draft([introduction.format(subject=subject) + " " + opening])
             draft.cited.extend(items)
             rest = [e for e in rest if e not in items]
             for evidence in _reading_order(rest):
@@ -763,6 +818,26 @@ class AnswerComposer:
             paths |= {e.document_path for r in self.store.pains_for_condition(condition) for e in r.evidence}
             self._documents_of[condition.key] = paths
         return self._documents_of[condition.key]
+
+    def _cause_stated(self, condition: ConditionRef) -> List[Evidence]:
+        """The passages that say what brings the condition on ("It can be brought on by ..." in a document
+        about parotitis): in its own documents, naming it or in a document whose title does."""
+        about = self._documents_about(condition)
+
+        def names_it(text: str) -> bool:
+            return any(c == condition for _, c in self.store.names_in(text)[0])
+
+        return [e for e in self.store.passages() if e.document_path in about and _CAUSED_BY.search(e.text)
+                and (names_it(e.text) or names_it(e.document))][:MAX_QUOTES]
+
+    def _documents_about_pain(self, pain: PainTypeRef) -> set:
+        """The documents (paths) that say something of this pain: a condition that causes it, or a fact."""
+        key = "pain:" + pain.key
+        if key not in self._documents_of:
+            paths = {e.document_path for r in self.store.conditions_for_pain(pain) for e in r.evidence}
+            paths |= {f.evidence.document_path for f in self.store.facts(pain=pain)}
+            self._documents_of[key] = paths
+        return self._documents_of[key]
 
     def _whole_lists(self, draft: _Draft, quotes: Sequence[_Quote]) -> List[_Quote]:
         """A quoted list item brings the rest of its short list: "Common in fibromyalgia and myositis"
@@ -1185,6 +1260,19 @@ def _display(name: str) -> str:
 _PAIN_AFTER = re.compile(r"^\s*(?:pain|pains|ache|aches|aching|hurts?|hurting|soreness|is\s+sore|are\s+sore)\b", re.IGNORECASE)
 _PAIN_BEFORE = re.compile(r"\b(?:pain|pains|ache|aching|soreness|hurts?|hurting)\s+(?:in|on|at|around|behind|under)\s+(?:my|his|her|their|the|both|your|a)?\s*$",
                           re.IGNORECASE)
+
+
+_CAUSE_OF = re.compile(r"\b(?:what|which)\s+(?:causes?|caused|triggers?)\b(?!\s+(?:the\s+)?(?:pain|ache|hurt|flare))|"
+                       r"\b(?:cause|causes|origin|trigger|triggers)\s+of\b|\bwhy\s+do(?:es)?\s+(?:people|someone|one|i|you|we)\s+(?:get|develop)\b",
+                       re.IGNORECASE)
+
+
+_CAUSED_BY = re.compile(r"\b(?:caused\s+by|brought\s+on\s+by|(?:is|are)\s+due\s+to|triggered\s+by)\b", re.IGNORECASE)
+
+
+def _asks_cause_of(text: str) -> bool:
+    """Whether a question asks what causes a condition ("What causes rheumatoid arthritis?"), not its pain."""
+    return bool(_CAUSE_OF.search(text))
 
 
 _PERSON = re.compile(r"\b(?:i|i'm|im|my|me|we|our|she|he|her|his|they|their)\b", re.IGNORECASE)

@@ -162,12 +162,14 @@ def shouting(text: str) -> bool:
     return len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
 
 
-def cue_topic(text: str) -> Optional[Topic]:
-    """The topic whose longest cue appears in the text (None when no cue does)."""
+def cue_topic(text: str, exclude: Tuple[Topic, ...] = ()) -> Optional[Topic]:
+    """The topic whose longest cue appears in the text (None when no cue does), leaving out ``exclude``."""
     lowered = " ".join(text.lower().split())
     best: Tuple[int, int] = (0, 0)
     found: Optional[Topic] = None
     for order, (topic, pattern) in enumerate(_cue_patterns()):
+        if topic in exclude:
+            continue
         lengths = [len(m.group(0)) for m in pattern.finditer(lowered)]
         if lengths and (max(lengths), -order) > best:
             best, found = (max(lengths), -order), topic

@@ -123,6 +123,7 @@ class ConditionStore:
         self._document_words: Optional[frozenset] = None
         self._lists: Dict[Tuple[str, Optional[str], Optional[str]], List[Tuple[Evidence, ...]]] = {}
         self._subjects: Dict[Tuple[str, int], List[ConditionRef]] = {}
+        self._passages: Optional[List[Tuple[str, Evidence]]] = None
 
     @property
     def engine(self) -> Engine:
@@ -333,6 +334,28 @@ class ConditionStore:
                 continue
             unknown.append(word)
         return unknown
+
+    def passages_using(self, phrase: str, limit: int = 3) -> List[Evidence]:
+        """The passages that use a phrase word for word, in any of its forms ("osteoclasts", "morning
+        stiffness"), shortest first: for a phrase no term, condition or pain of the store stands for."""
+        key = match_key(phrase)
+        if not key:
+            return []
+        found = [evidence for words, evidence in self._passage_index() if f" {key} " in words]
+        return sorted(found, key=lambda e: (e.kind == "list_item", len(e.text)))[:limit]
+
+    def passages(self) -> List[Evidence]:
+        """Every passage of every document, in reading order."""
+        return [evidence for _, evidence in self._passage_index()]
+
+    def _passage_index(self) -> List[Tuple[str, Evidence]]:
+        """Each passage with its words as match keys; read once per store."""
+        if self._passages is None:
+            statement = select(Passage).options(joinedload(Passage.document)).order_by(Passage.document_id, Passage.ordinal)
+            with self._session() as session:
+                self._passages = [(" " + " ".join(match_key(w) for w in _WORD.findall(p.text)) + " ", _evidence(p, explicit=False))
+                                  for p in session.scalars(statement)]
+        return self._passages
 
     def _known_words(self) -> frozenset:
         """Every word of every passage and every vocabulary spelling, as match keys; read once per store."""

@@ -338,10 +338,10 @@ def test_treatment_of_a_pain_of_unknown_cause_asks_which_condition_not_quotes_dm
     assert "DMARD" in general.text and composer.clinic.disclaimer in general.text
 
 
-def test_what_is_something_the_documents_never_name_is_declined_by_name(composer):
+def test_what_is_something_the_documents_never_name_is_not_answered_with_autoimmune_disease(composer):
     reply = composer.respond(Question("what is chronic pain exactly?", Topic.CONDITION_INFO))
-    assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject="chronic pain")), reply.text
-    assert "“" not in reply.text  # no definition of autoimmune disease in its place
+    assert reply.text.startswith(texts.TERM_MENTIONED.format(term="chronic pain")), reply.text  # they use it, no more
+    assert "Autoimmune diseases are" not in reply.text  # no definition of autoimmune disease in its place
 
 
 def test_another_condition_asked_about_beside_a_covered_one_is_declined_by_name_first(composer):
@@ -358,3 +358,33 @@ def test_a_term_the_documents_define_is_introduced_as_explained_and_one_they_onl
     assert defined.text.startswith(texts.TERM_INTRO.format(term="entheses")) and "the sites where ligaments and tendons attach" in defined.text
     used = composer.respond(Question("what is an MRI", Topic.CONDITION_INFO))
     assert used.text.startswith(texts.TERM_MENTIONED.format(term="MRI")) and "“" in used.text and used.sources
+
+
+def test_what_is_a_phrase_the_documents_use_but_never_explain_quotes_where_they_use_it(composer):
+    reply = composer.respond(Question("what is morning stiffness?", Topic.CONDITION_INFO))
+    assert reply.text.startswith(texts.TERM_MENTIONED.format(term="morning stiffness")), reply.text
+    assert "“Pain, swelling, and morning stiffness; common in rheumatoid arthritis" in reply.text and reply.sources
+    assert composer.clinic.disclaimer in reply.text
+    never = composer.respond(Question("what is a unicorn horn?", Topic.CONDITION_INFO))
+    assert never.text.startswith(texts.NO_INFORMATION_ON.format(subject="unicorn horn")) and "“" not in never.text
+
+
+def test_what_causes_a_condition_says_the_documents_do_not_say_then_describes_it(composer):
+    reply = composer.respond(Question("What causes rheumatoid arthritis?", Topic.MECHANISM, conditions=("rheumatoid arthritis",)))
+    assert reply.text.startswith(texts.CAUSE_NOT_STATED.format(subject="rheumatoid arthritis")), reply.text
+    assert "how our documents explain the pain" not in reply.text and "synovial" in reply.text  # its description, quoted
+    pain = composer.respond(Question("what causes the pain in lupus?", Topic.MECHANISM, conditions=("lupus",)))
+    assert pain.text.startswith("Here is how our documents explain the pain in systemic lupus erythematosus"), pain.text
+
+
+def test_a_condition_the_documents_only_name_in_passing_is_quoted_as_used_not_explained(composer):
+    reply = composer.respond(Question("What are the medicines for osteoporosis?", Topic.MECHANISM, conditions=("osteoporosis",)))
+    assert reply.text.startswith("Our documents don't say anything about treatment for osteoporosis specifically."), reply.text
+    assert texts.TERM_MENTIONED.format(term="osteoporosis") in reply.text and "leading to osteoporosis" in reply.text
+    assert "explain the pain in osteoporosis" not in reply.text and composer.clinic.disclaimer in reply.text
+
+
+def test_general_treatment_for_a_pain_comes_from_the_documents_that_speak_of_that_pain(composer):
+    reply = composer.respond(Question("what can I do for muscle aches?", Topic.TREATMENT, pains=("muscle",)))
+    assert "improve muscle and fascia function" in reply.text, reply.text
+    assert "DMARD" not in reply.text and "disease-modifying" not in reply.text and "surgical" not in reply.text

@@ -258,3 +258,9 @@ def test_an_eponym_is_kept_and_it_is_also_known_as_names_it():
                                           ("Pain on the outside of the thigh", "thigh"), ("Breastbone pain", "breastbone")])
 def test_lay_body_sites_are_learned(phrase, site):
     assert {n.name for n in learned_from(f"{phrase}\nIt can last for weeks.\n") if n.kind == "site"} == {site}
+
+
+def test_what_causes_a_condition_quotes_the_document_that_says_what_brings_it_on(store):
+    answer = ask(store, "What causes parotitis?", Topic.MECHANISM)
+    assert "brought on by a blocked saliva duct" in answer, answer
+    assert texts.CAUSE_NOT_STATED.format(subject="parotitis") not in answer
