@@ -24,6 +24,9 @@ FORGET_SLOT = "delete_conversation"  # bot.rasa.tracker_store deletes a conversa
 # Intents whose missing entity is taken from earlier in the conversation ("what about RA?",
 # "can it cause hip pain?"); any other question that names something is about just that.
 MERGING_INTENTS = {INFORM_INTENT, "ask_condition_causes_pain"}
+#: Above config.yml's fallback threshold (0.45) but below this, the classifier's reading is unsure: the
+#: composer lets the question's own cue words settle the topic (bot.answers.Question.unsure).
+UNSURE_CONFIDENCE = 0.6
 
 
 class ComposerAction:
@@ -96,7 +99,14 @@ def question_from(tracker: Tracker, composer: AnswerComposer, topic: Optional[To
         follow_up=intent in MERGING_INTENTS,
         urgent=safety.get("category") if safety.get("kind") == "urgent" else None,
         restricted=RESTRICTED_INTENTS.get(intent),
+        unsure=_confidence(tracker) < UNSURE_CONFIDENCE,
     )
+
+
+def _confidence(tracker: Tracker) -> float:
+    intent = tracker.latest_message.get("intent") or {}
+    confidence = intent.get("confidence")
+    return float(confidence) if isinstance(confidence, (int, float)) else 1.0
 
 
 def remember(reply: Reply, question: Question) -> List[EventType]:

@@ -23,7 +23,7 @@ from bot import texts
 from bot.clinic import ClinicConfig, default_clinic_config
 from bot.lexicon import Subject, generic_words
 from bot.nlp import lemma
-from bot.questions import QuestionPart, asked_object, cue_topic, last_sentence, question_parts
+from bot.questions import QuestionPart, asked_object, cue_topic, has_cue, last_sentence, question_parts
 from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, TermRef, default_store
 from bot.topics import (
     ASPECTS,
@@ -100,6 +100,8 @@ class Question:
     follow_up: bool = False
     urgent: Optional[str] = None  # the safety screen's "see a doctor today" category
     restricted: Optional[str] = None  # diagnosis_request | dose_request | medication_change
+    #: The classifier chose ``topic`` with little confidence: the question's own words may settle it.
+    unsure: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,11 @@ class AnswerComposer:
         aspect = aspect_in(text)
         if aspect is not None and subject.pain is None and (subject.term is None or subject.condition is not None):
             return self._aspect(aspect, subject.condition)
+        if question.unsure and topic is not None and topic is question.topic and not has_cue(text, topic):
+            # An unsure classifier's reading that none of the words support gives way to the one they do
+            # ("... I might need some imaging and possibly see a physical therapist?": treatment, not why
+            # diagnosis is hard)
+            topic = cue_topic(text) or topic
         topic = topic or cue_topic(text) or question.last_topic or _topic_for(subject)
         if topic is Topic.CONDITION_INFO and subject.pain is not None and subject.condition is None and subject.term is None:
             # "what is nerve pain?" is answered by how the documents describe it; "what's good for muscle

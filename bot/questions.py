@@ -176,6 +176,12 @@ def cue_topic(text: str, exclude: Tuple[Topic, ...] = ()) -> Optional[Topic]:
     return found
 
 
+def has_cue(text: str, topic: Topic) -> bool:
+    """Whether one of the topic's own cue words appears in the text."""
+    lowered = " ".join(text.lower().split())
+    return any(t is topic and pattern.search(lowered) for t, pattern in _cue_patterns())
+
+
 @lru_cache(maxsize=1)
 def _cue_patterns() -> Tuple[Tuple[Topic, Pattern[str]], ...]:
     patterns = []

@@ -397,3 +397,11 @@ def test_a_medicine_request_about_no_condition_gets_the_refusal_without_general_
     messages, _ = run(actions.ActionRestrictedRequest, composer, message)
     text = messages[0]["text"]
     assert "don't start, stop or change a medicine" in text.split("\n\n")[0] and "“" not in text
+
+
+def test_a_reading_below_the_unsure_confidence_is_passed_on_as_unsure(composer):
+    sure = tracker("how is lupus treated", "ask_treatment", {"condition": "lupus"})
+    assert not actions.question_from(sure, composer).unsure
+    unsure = tracker("how is lupus treated", "ask_treatment", {"condition": "lupus"})
+    unsure.latest_message["intent"]["confidence"] = actions.UNSURE_CONFIDENCE - 0.05
+    assert actions.question_from(unsure, composer).unsure

@@ -388,3 +388,12 @@ def test_general_treatment_for_a_pain_comes_from_the_documents_that_speak_of_tha
     reply = composer.respond(Question("what can I do for muscle aches?", Topic.TREATMENT, pains=("muscle",)))
     assert "improve muscle and fascia function" in reply.text, reply.text
     assert "DMARD" not in reply.text and "disease-modifying" not in reply.text and "surgical" not in reply.text
+
+
+def test_an_unsure_reading_that_no_word_supports_gives_way_to_the_one_the_words_name(composer):
+    text = "a muscle relaxer might help but I was thinking of physical therapy for the muscle pain?"
+    unsure = composer.respond(Question(text, Topic.DIAGNOSIS_DIFFICULTY, pains=("muscle",), unsure=True))
+    assert "difficult to diagnose" not in unsure.text and "why diagnosis is difficult" not in unsure.text, unsure.text
+    assert "improve muscle and fascia function" in unsure.text
+    sure = composer.respond(Question(text, Topic.DIAGNOSIS_DIFFICULTY, pains=("muscle",)))
+    assert "why diagnosis is difficult" in sure.text  # a confident classifier is not second-guessed
