@@ -237,9 +237,7 @@ class AnswerComposer:
                 for evidence in rest:
                     draft.quote(evidence)
                 return self._finish(draft, condition=condition.name)
-            description = self._facts(Topic.CONDITION_INFO, condition, None)
-            not_stated = texts.CAUSE_NOT_STATED.format(subject=condition.name)
-            return replace(description, text=_join([not_stated, description.text])) if description.medical else description
+            return self._cause_not_stated(condition)
         if (condition is not None and condition.group not in ANSWERABLE_GROUPS and subject.term is not None
                 and subject.term.condition == condition.key and spec(topic).fact_kind is not None):
             # A condition the documents only name in passing ("... leading to osteoporosis"): quoted as
@@ -825,6 +823,24 @@ class AnswerComposer:
             paths |= {e.document_path for r in self.store.pains_for_condition(condition) for e in r.evidence}
             self._documents_of[condition.key] = paths
         return self._documents_of[condition.key]
+
+    def _cause_not_stated(self, condition: ConditionRef) -> Reply:
+        """They don't say what causes it: say so, then what it is, and (for an autoimmune condition) what
+        they say autoimmune conditions are: the immune system attacking the body's own tissues."""
+        own = _unique(f.evidence for f in self.store.facts("what_is", condition=condition))
+        about = self._documents_about(condition)
+        core = [e for e in _unique(f.evidence for f in self.store.facts("what_is", general=True) if f.pain_type is None)
+                if e.document_path in about] if condition.group in SPECIFIC_GROUPS else []
+        if not own:  # nothing says what it is either: the pain they link to it
+            return self._pain_types(condition, gap=texts.CAUSE_NOT_STATED.format(subject=condition.name))
+        first = own[0]
+        draft = _Draft([texts.CAUSE_NOT_STATED.format(subject=condition.name) + " "
+                        + spec(Topic.CONDITION_INFO).introduction.format(subject=condition.name) + " " + _inline_quote(first)])
+        draft.cited.append(first)
+        for evidence in core[:1]:
+            if evidence != first:
+                draft.quote(evidence, general=True)
+        return self._finish(draft, condition=condition.name)
 
     def _cause_stated(self, condition: ConditionRef) -> List[Evidence]:
         """The passages that say what brings the condition on ("It can be brought on by ..." in a document
