@@ -210,10 +210,8 @@ class AnswerComposer:
         if topic is Topic.MECHANISM and subject.pain is not None and subject.condition is None and cue_topic(text) is Topic.CONDITIONS_FOR_PAIN:
             topic = Topic.CONDITIONS_FOR_PAIN  # "what causes muscle pain?": which conditions cause it
         unnamed = not (subject.condition or subject.pain or subject.term) and not self._names_umbrella(question, text)
-        if unnamed and topic is Topic.TREATMENT and _tells_of_a_complaint(text) and not self._names_covered(text):
-            # "Is there something else that can help my pain?": how autoimmune conditions are treated
-            # (DMARDs, biologics) is no answer for a pain of unknown cause; ask which condition.
-            return self._ask_condition(topic, general=True)
+        if unnamed and self._treatment_of_unnamed_pain(topic, text):
+            return self._ask_condition(Topic.TREATMENT, general=True)
         if unnamed and topic is Topic.CONDITION_INFO:
             # "What is chronic pain?": what autoimmune disease is would be no answer to it; nor to "what is it?"
             phrase = self._undefined_object(question_parts(text) or (QuestionPart(text, 0, len(text)),))
@@ -593,6 +591,11 @@ class AnswerComposer:
             if any(t.condition == condition.key for t in self.store.terms_in(part.text)):
                 return True
         return False
+
+    def _treatment_of_unnamed_pain(self, topic: Optional[Topic], text: str) -> bool:
+        """How to treat one's own pain, with no condition named ("is there something else that can help my
+        pain?"): how autoimmune conditions are treated (DMARDs, biologics) is no answer; ask which condition."""
+        return topic is Topic.TREATMENT and _tells_of_a_complaint(text) and not self._names_covered(text)
 
     def _names_covered(self, text: str) -> bool:
         """Whether the text names a medicine, procedure or symptom the documents speak of ("physical therapy")."""
@@ -981,6 +984,8 @@ class AnswerComposer:
         if subject.not_covered is not None:
             return self._urgent_first(question, self.not_covered(subject.not_covered, subject.not_covered_kind))
         if not (subject.condition or subject.pain or subject.term):
+            if self._treatment_of_unnamed_pain(cued or guess, question.text) and not self._names_umbrella(question, question.text):
+                return self._urgent_first(question, self._ask_condition(Topic.TREATMENT, general=True))
             return None
         topic = cued or guess or _topic_for(subject)
         reply = self._single(question, topic, question.text)

@@ -397,3 +397,11 @@ def test_an_unsure_reading_that_no_word_supports_gives_way_to_the_one_the_words_
     assert "improve muscle and fascia function" in unsure.text
     sure = composer.respond(Question(text, Topic.DIAGNOSIS_DIFFICULTY, pains=("muscle",)))
     assert "why diagnosis is difficult" in sure.text  # a confident classifier is not second-guessed
+
+
+def test_an_unsure_treatment_question_about_ones_own_pain_asks_which_condition_not_did_you_mean(composer):
+    question = Question("is there anything else that could ease the pain, i can hardly sit at work")
+    reply = composer.did_you_mean([Topic.TREATMENT, Topic.MECHANISM], question)
+    assert reply.text == texts.ASK_WHICH_CONDITION and "DMARD" not in reply.text, reply.text
+    vague = composer.did_you_mean([Topic.TREATMENT, Topic.MECHANISM], Question("uhh meds?"))
+    assert vague.text == texts.DID_YOU_MEAN  # no pain of one's own told: the two readings are offered
