@@ -337,7 +337,7 @@ class ConditionStore:
 
     def passages_using(self, phrase: str, limit: int = 3) -> List[Evidence]:
         """The passages that use a phrase word for word, in any of its forms ("osteoclasts", "morning
-        stiffness"), shortest first: for a phrase no term, condition or pain of the store stands for."""
+        stiffness"), whole sentences before list items, shortest first: for a phrase no term, condition or pain of the store stands for."""
         key = match_key(phrase)
         if not key:
             return []
