@@ -209,12 +209,14 @@ class AnswerComposer:
             topic = cued if cued not in (None, Topic.CONDITION_INFO) else Topic.SYMPTOMS
         if topic is Topic.MECHANISM and subject.pain is not None and subject.condition is None and cue_topic(text) is Topic.CONDITIONS_FOR_PAIN:
             topic = Topic.CONDITIONS_FOR_PAIN  # "what causes muscle pain?": which conditions cause it
-        unnamed = not (subject.condition or subject.pain or subject.term) and not self._names_umbrella(question, text)
+        # Only these two topics look further; the umbrella check reads the store, so not for every message.
+        unnamed = (topic in (Topic.TREATMENT, Topic.CONDITION_INFO) and not (subject.condition or subject.pain or subject.term)
+                   and not self._names_umbrella(question, text))
         if unnamed and self._treatment_of_unnamed_pain(topic, text):
             return self._ask_condition(Topic.TREATMENT, general=True)
         if unnamed and topic is Topic.CONDITION_INFO:
             # "What is chronic pain?": what autoimmune disease is would be no answer to it; nor to "what is it?"
-            phrase = self._undefined_object(question_parts(text) or (QuestionPart(text, 0, len(text)),))
+            phrase = self._unresolved_object(question_parts(text) or (QuestionPart(text, 0, len(text)),), to_define=True)
             if phrase is None:
                 return self._ask_condition(topic, general=True)
             used = self.store.passages_using(phrase)
@@ -225,17 +227,7 @@ class AnswerComposer:
             return self.term(subject.term)  # "what is the synovial membrane in a joint": the term, not joint pain
         condition = subject.condition
         if condition is not None and condition.group in ANSWERABLE_GROUPS and subject.pain is None and _asks_cause_of(text):
-            # "What causes rheumatoid arthritis?" asks why people get it, not how it hurts: what they say of
-            # that ("It can be brought on by ..."), else that they don't say, and what it is
-            stated = self._cause_stated(condition)
-            if stated:
-                first, *rest = stated
-                draft = _Draft([texts.CAUSE_INTRO.format(subject=condition.name) + " " + _inline_quote(first)])
-                draft.cited.append(first)
-                for evidence in rest:
-                    draft.quote(evidence)
-                return self._finish(draft, condition=condition.name)
-            return self._cause_not_stated(condition)
+            return self._cause(condition)  # "What causes rheumatoid arthritis?" asks why people get it, not how it hurts
         if (condition is not None and condition.group not in ANSWERABLE_GROUPS and subject.term is not None
                 and subject.term.condition == condition.key and spec(topic).fact_kind is not None):
             # A condition the documents only name in passing ("... leading to osteoporosis"): quoted as
@@ -537,29 +529,20 @@ class AnswerComposer:
                 return _display_phrase(phrase)
         return None
 
-    def _unresolved_object(self, parts: Sequence[QuestionPart]) -> Optional[str]:
+    def _unresolved_object(self, parts: Sequence[QuestionPart], to_define: bool = False) -> Optional[str]:
         """What a question asks about when the store resolves none of it to a condition, a pain or a
-        term: after a story about lupus, "what can she do to stop the cramps?" asks about the cramps."""
+        term: after a story about lupus, "what can she do to stop the cramps?" asks about the cramps.
+        ``to_define``: what "what is X?" asks to have defined ("chronic pain"), even in everyday words;
+        not "it", nor a topic's own word ("what are the symptoms"), nor autoimmune disease itself."""
         for part in parts:
             phrase = asked_object(part.text)
-            if phrase is None or not self._content_words(phrase):
+            if phrase is None or (to_define and cue_topic(phrase) is not None):
+                continue
+            words = [w for w in re.findall(r"[a-z]+", phrase.lower()) if w not in STOP_WORDS] if to_define else self._content_words(phrase)
+            if not words:
                 continue
             conditions, pains = self.store.names_in(phrase)
-            if not (conditions or pains or self.store.terms_in(phrase)):
-                return _display_phrase(phrase)
-        return None
-
-    def _undefined_object(self, parts: Sequence[QuestionPart]) -> Optional[str]:
-        """What "what is X?" asks to have defined, when X is none of the store's names ("chronic pain"),
-        even in everyday words; not "it", nor a topic's own word ("what are the symptoms")."""
-        for part in parts:
-            phrase = asked_object(part.text)
-            if phrase is None or cue_topic(phrase) is not None:
-                continue
-            if not [w for w in re.findall(r"[a-z]+", phrase.lower()) if w not in STOP_WORDS]:
-                continue
-            conditions, pains = self.store.names_in(phrase)
-            if not (conditions or pains or self.store.terms_in(phrase) or self._umbrella(phrase)):
+            if not (conditions or pains or self.store.terms_in(phrase) or (to_define and self._umbrella(phrase))):
                 return _display_phrase(phrase)
         return None
 
@@ -827,9 +810,18 @@ class AnswerComposer:
             self._documents_of[condition.key] = paths
         return self._documents_of[condition.key]
 
-    def _cause_not_stated(self, condition: ConditionRef) -> Reply:
-        """They don't say what causes it: say so, then what it is, and (for an autoimmune condition) what
-        they say autoimmune conditions are: the immune system attacking the body's own tissues."""
+    def _cause(self, condition: ConditionRef) -> Reply:
+        """What brings the condition on, where a document says ("It can be brought on by ..."). Else that they
+        don't say, then what it is, and (for an autoimmune condition) what they say autoimmune conditions are:
+        the immune system attacking the body's own tissues."""
+        stated = self._cause_stated(condition)
+        if stated:
+            first, *rest = stated
+            draft = _Draft([texts.CAUSE_INTRO.format(subject=condition.name) + " " + _inline_quote(first)])
+            draft.cited.append(first)
+            for evidence in rest:
+                draft.quote(evidence)
+            return self._finish(draft, condition=condition.name)
         own = _unique(f.evidence for f in self.store.facts("what_is", condition=condition))
         about = self._documents_about(condition)
         core = [e for e in _unique(f.evidence for f in self.store.facts("what_is", general=True) if f.pain_type is None)

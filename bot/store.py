@@ -361,10 +361,9 @@ class ConditionStore:
         """Every word of every passage and every vocabulary spelling, as match keys; read once per store."""
         if self._document_words is None:
             with self._session() as session:
-                texts = [t for (t,) in session.execute(select(Passage.text))]
-                for model in (ConditionAlias, PainTypeAlias, TermAlias):
-                    texts += [a for (a,) in session.execute(select(model.alias))]
-            self._document_words = frozenset(match_key(w) for text in texts for w in _WORD.findall(text))
+                aliases = [a for model in (ConditionAlias, PainTypeAlias, TermAlias) for (a,) in session.execute(select(model.alias))]
+            passage_words = {key for words, _ in self._passage_index() for key in words.split()}
+            self._document_words = frozenset(passage_words | {match_key(w) for alias in aliases for w in _WORD.findall(alias)})
         return self._document_words
 
     def _terms(self) -> _TermIndex:
