@@ -23,7 +23,7 @@ from bot import texts
 from bot.clinic import ClinicConfig, default_clinic_config
 from bot.lexicon import Subject, generic_words
 from bot.nlp import lemma
-from bot.questions import QuestionPart, asked_object, cue_topic, has_cue, last_sentence, question_parts
+from bot.questions import QuestionPart, asked_object, cue_topic, defined_phrase, has_cue, last_sentence, question_parts
 from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, TermRef, default_store
 from bot.topics import (
     ASPECTS,
@@ -194,14 +194,25 @@ class AnswerComposer:
         if subject.not_covered is not None:
             return self.not_covered(subject.not_covered, subject.not_covered_kind)
         aspect = aspect_in(text)
-        if aspect is not None and subject.pain is None and (subject.term is None or subject.condition is not None):
-            return self._aspect(aspect, subject.condition)
+        # "is lupus hereditary?", and of a pain the documents describe, "is hip pain inherited?"
+        pain_aspect = subject.pain is not None and subject.condition is None and self._documented_pain(subject.pain)
+        if aspect is not None and (subject.pain is None or pain_aspect) and (subject.term is None or subject.condition is not None):
+            return self._aspect(aspect, subject.condition, subject.pain if pain_aspect else None, question.conditions)
         if question.unsure and topic is not None and topic is question.topic and not has_cue(text, topic):
             # An unsure classifier's reading that none of the words support gives way to the one they do
             # ("... I might need some imaging and possibly see a physical therapist?": treatment, not why
             # diagnosis is hard)
             topic = cue_topic(text) or topic
         topic = topic or cue_topic(text) or question.last_topic or _topic_for(subject)
+        named = subject.condition is not None or subject.pain is not None
+        defined = defined_phrase(text) if named and topic in (Topic.CONDITION_INFO, Topic.MECHANISM) else None
+        if defined is not None:
+            # A leaflet's title as a question: "What is (are) Medicines for osteoporosis?" asks about
+            # medicines, "What is (are) Nerve problems in lupus?" about the pain lupus causes ("What is
+            # MRI?" still asks what MRI is)
+            topic = cue_topic(defined, exclude=(Topic.CONDITION_INFO, Topic.MECHANISM)) or topic
+            if topic is Topic.CONDITION_INFO and subject.condition is not None and subject.pain is not None:
+                topic = Topic.CONDITION_CAUSES_PAIN
         if topic is Topic.CONDITION_INFO and subject.pain is not None and subject.condition is None and subject.term is None:
             # "what is nerve pain?" is answered by how the documents describe it; "what's good for muscle
             # pain?" (read as "what is") by what its words ask
@@ -249,24 +260,36 @@ class AnswerComposer:
             return replace(reply, text=_join([note, reply.text]))
         return reply
 
-    def _aspect(self, aspect: Aspect, condition: Optional[ConditionRef]) -> Reply:
-        """Only the passages that speak of the aspect ("hereditary"), about the condition or in general."""
-        subject = condition.name if condition else spec(Topic.CONDITION_INFO).general_subject
-        facts = self.store.facts(condition=condition) if condition else self.store.facts(general=True)
-        pattern = _aspect_pattern(aspect)
-        matching = [e for e in _unique(f.evidence for f in facts) if pattern.search(e.text.lower())][:MAX_QUOTES]
+    def _aspect(self, aspect: Aspect, condition: Optional[ConditionRef], pain: Optional[PainTypeRef] = None,
+                words: Sequence[str] = ()) -> Reply:
+        """Only the passages that speak of the aspect ("hereditary"), about the condition, the pain or
+        autoimmune disease in general; ``words``: the patient's own names for the subject."""
+        subject = condition.name if condition else pain.name if pain else spec(Topic.CONDITION_INFO).general_subject
+        facts = self.store.facts(condition=condition) if condition else self.store.facts(pain=pain) if pain else self.store.facts(general=True)
+        candidates = [f.evidence for f in facts]
+        names = [n for n in dict.fromkeys([subject, *words]) if n]
+        if aspect.of_subject:  # "... can increase the risk of osteoporosis" names it where no fact is about it
+            candidates += [e for name in names for e in self.store.passages_using(name, limit=MAX_QUOTES * 3)]
+        pattern = _aspect_pattern(aspect, tuple(names) if aspect.of_subject else (), passages=True)
+        matching = [e for e in _unique(candidates) if pattern.search(" ".join(e.text.lower().split()))][:MAX_QUOTES]
         if matching:
             first, *rest = matching
-            draft = _Draft([texts.ASPECT_INTRO.format(aspect=aspect.name, subject=subject) + " " + _inline_quote(first)])
+            spoken_of = self._spoken_of(first, subject)
+            opening = texts.INLINE_QUOTE_ABOUT.format(name=spoken_of, text=_quoted_text(first)) if spoken_of else _inline_quote(first)
+            draft = _Draft([texts.ASPECT_INTRO.format(about=aspect.about(subject)) + " " + opening])
             draft.cited.append(first)
             for evidence in _reading_order(rest):
                 draft.quote(evidence)
-            return self._finish(draft, condition=condition.name if condition else None)
-        about = Button(_display(spec(Topic.CONDITION_INFO).did_you_mean.format(subject=subject)), intent_for_topic(Topic.CONDITION_INFO),
-                       (("condition", condition.name if condition else GENERAL_CONDITION),))
-        text = _join([texts.NO_ASPECT.format(aspect=aspect.name, subject=subject), texts.ASK_CLINICIAN])
+            return self._finish(draft, condition=condition.name if condition else None, pain_type=pain.key if pain else None)
+        if pain is not None and condition is None:
+            about = Button(_display(spec(Topic.CONDITIONS_FOR_PAIN).did_you_mean.format(subject=pain.name)),
+                           intent_for_topic(Topic.CONDITIONS_FOR_PAIN), (("pain_type", pain.key),))
+        else:
+            about = Button(_display(spec(Topic.CONDITION_INFO).did_you_mean.format(subject=subject)), intent_for_topic(Topic.CONDITION_INFO),
+                           (("condition", condition.name if condition else GENERAL_CONDITION),))
+        text = _join([texts.NO_ASPECT.format(about=aspect.about(subject)), texts.ASK_CLINICIAN])
         return Reply(text=text, buttons=(about, Button(texts.TALK_TO_A_PERSON, HUMAN_INTENT)),
-                     condition=condition.name if condition else None)
+                     condition=condition.name if condition else None, pain_type=pain.key if pain else None)
 
     def term(self, term: TermRef) -> Reply:
         """What the documents say about a term: the passage that explains it first, quoted and cited."""
@@ -1124,8 +1147,15 @@ def aspect_in(text: str) -> Optional[Aspect]:
 
 
 @lru_cache(maxsize=None)
-def _aspect_pattern(aspect: Aspect) -> "re.Pattern[str]":
-    return re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in aspect.cues) + ")")
+def _aspect_pattern(aspect: Aspect, subject_names: Tuple[str, ...] = (), passages: bool = False) -> "re.Pattern[str]":
+    """The aspect's cues (in a passage, its passage cues), followed within a few words by one of the
+    subject's names when given."""
+    cues = (aspect.passage_cues or aspect.cues) if passages else aspect.cues
+    pattern = r"\b(?:" + "|".join(re.escape(cue) for cue in cues) + ")"
+    if subject_names:
+        names = "|".join(re.escape(n.lower()) for n in sorted(subject_names, key=len, reverse=True))
+        pattern += r"\w*\W+(?:\w+\W+){0,4}?(?:" + names + r")\b"
+    return re.compile(pattern)
 
 
 def _refusal(kind: str) -> str:

@@ -156,6 +156,17 @@ def asked_object(question: str) -> Optional[str]:
     return " ".join(words)
 
 
+# "What is (are) Medicines for osteoporosis ?": the question a leaflet's title makes, whole.
+_DEFINED = re.compile(r"^\s*what\s+(?:is|are)(?:\s*\(are\))?\s+(?P<phrase>[^?.!]{3,120}?)\s*[?.!]*\s*$", re.IGNORECASE)
+
+
+def defined_phrase(question: str) -> Optional[str]:
+    """The whole phrase "what is/are X?" asks about when the question is nothing else ("Medicines for
+    osteoporosis", "Lupus and the joints"); None for any other question."""
+    match = _DEFINED.match(question)
+    return match.group("phrase").strip() if match else None
+
+
 def shouting(text: str) -> bool:
     """Written mostly in capitals: then "AS" or "MS" is an ordinary word, not an abbreviation."""
     letters = [c for c in text if c.isalpha()]

@@ -99,10 +99,30 @@ class Aspect:
 
     name: str  # how the reply names it: "Our documents don't say anything about genetics for lupus."
     cues: Tuple[str, ...]  # matched at word starts on lower-case text, in the question and in passages
+    #: How the reply names it for a subject, when "{name} for {subject}" reads badly.
+    phrase: str = "{name} for {subject}"
+    #: How a passage speaks of it, when not in the question's words ("leading to" for complications).
+    passage_cues: Tuple[str, ...] = ()
+    #: The passage must name the subject just after its cue ("the risk of osteoporosis"): a risk that
+    #: lupus brings is no risk factor for lupus.
+    of_subject: bool = False
+
+    def about(self, subject: str) -> str:
+        return self.phrase.format(name=self.name, subject=subject)
 
 
 ASPECTS: Tuple[Aspect, ...] = (
     Aspect("genetics and inheritance", ("genetic", "gene ", "genes", "hereditary", "inherit", "runs in the family", "runs in families")),
+    Aspect("risk factors", ("at risk for", "at risk of", "risk factor", "who gets", "who can get", "more likely to get", "chances of getting"),
+           passage_cues=("risk of", "risk for", "at risk", "risk factor", "predispos"), of_subject=True),
+    Aspect("complications", ("complication",), phrase="the complications of {subject}",
+           passage_cues=("complication", "lead to", "leads to", "leading to", "result in", "results in", "resulting in", "predispos")),
+    Aspect("how many people have it", ("how many people", "how common", "how rare", "prevalence", "how many americans"),
+           phrase="how many people have {subject}", passage_cues=("prevalen", "percent", "per cent", "million", "in every")),
+    Aspect("stages", ("stages", "stage of", "phases of"), phrase="the stages of {subject}", passage_cues=("stage", "phase")),
+    Aspect("research and clinical trials", ("clinical trial", "research is being done", "research being done", "research on",
+                                            "research into", "research for", "latest research", "new research"),
+           phrase="research and clinical trials on {subject}", passage_cues=("research", "clinical trial", "trials")),
     Aspect("prevention", ("prevent", "prevention")),
     Aspect("side effects", ("side effect", "side-effect", "adverse effect")),
     Aspect("the outlook", ("life expectancy", "prognosis", "outlook", "fatal")),

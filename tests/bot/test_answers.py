@@ -292,7 +292,7 @@ def test_each_of_several_questions_adds_its_own_answer(composer):
 
 
 def test_a_quote_that_does_not_name_its_subject_says_whom_it_speaks_of(composer):
-    reply = composer.respond(Question("who is at risk of osteoporosis?", Topic.CONDITION_INFO))
+    reply = composer.respond(Question("what is osteoporosis?", Topic.CONDITION_INFO))
     opening = reply.text.split("\n\n")[0]
     assert "writing of rheumatoid arthritis, “Over time, this chronic inflammation" in opening, reply.text
     assert "- Systemic lupus erythematosus: “The disease’s inflammatory nature" in reply.text
@@ -405,3 +405,38 @@ def test_an_unsure_treatment_question_about_ones_own_pain_asks_which_condition_n
     assert reply.text == texts.ASK_WHICH_CONDITION and "DMARD" not in reply.text, reply.text
     vague = composer.did_you_mean([Topic.TREATMENT, Topic.MECHANISM], Question("uhh meds?"))
     assert vague.text == texts.DID_YOU_MEAN  # no pain of one's own told: the two readings are offered
+
+
+@pytest.mark.parametrize("text, topic, said", [
+    # a passage that names the risk of the very subject asked about answers; a risk the subject brings does not
+    ("Who is at risk for Osteoporosis? ?", Topic.CONDITION_INFO,
+     "risk factors for osteoporosis: writing of systemic lupus erythematosus, “The disease’s inflammatory nature"),
+    ("who is at risk for lupus?", Topic.DIAGNOSIS_DIFFICULTY, "Our documents don't say anything about risk factors for systemic lupus erythematosus."),
+    ("What are the complications of Rheumatoid Arthritis ?", Topic.CONDITION_INFO,
+     "the complications of rheumatoid arthritis: “Hip involvement in RA often results in persistent pain"),
+    ("How many people are affected by Lupus ?", Topic.PAIN_TYPES,
+     "Our documents don't say anything about how many people have systemic lupus erythematosus."),
+    ("What are the stages of rheumatoid arthritis?", Topic.CONDITION_INFO, "Our documents don't say anything about the stages of rheumatoid arthritis."),
+    ("What research (or clinical trials) is being done for Lupus ?", Topic.TREATMENT,
+     "Our documents don't say anything about research and clinical trials on systemic lupus erythematosus."),
+    ("Is Hip pain inherited ?", Topic.TREATMENT, "Our documents don't say anything about genetics and inheritance for hip pain."),
+    ("What is the outlook for neck pain?", Topic.DIAGNOSIS, "Our documents don't say anything about the outlook for back, neck and spinal pain."),
+])
+def test_an_aspect_no_topic_answers_is_answered_from_passages_that_speak_of_it_or_declined_by_name(composer, text, topic, said):
+    reply = composer.respond(Question(text, topic))
+    assert said in reply.text, reply.text
+    assert ("“" in reply.text) == reply.medical
+    if reply.medical:
+        assert reply.text.endswith(composer.clinic.disclaimer), reply.text
+
+
+@pytest.mark.parametrize("text, topic, said", [
+    ("What is (are) Medicines for rheumatoid arthritis ?", Topic.MECHANISM, "treating and managing rheumatoid arthritis"),
+    ("What is (are) Physical therapy for hip pain ?", Topic.CONDITION_INFO, "treating and managing hip pain"),
+    ("What is (are) Nerve problems in lupus ?", Topic.CONDITION_INFO, "link systemic lupus erythematosus to nerve pain"),
+    ("What is (are) Blood tests for lupus ?", Topic.CONDITION_INFO, "diagnosis for systemic lupus erythematosus"),
+    ("What is (are) Rheumatoid Arthritis ?", Topic.CONDITION_INFO, "how our documents describe rheumatoid arthritis"),
+])
+def test_a_leaflet_title_as_a_question_is_answered_by_what_its_words_ask(composer, text, topic, said):
+    reply = composer.respond(Question(text, topic))
+    assert said in reply.text, reply.text
