@@ -224,7 +224,7 @@ class AnswerComposer:
         unnamed = (topic in (Topic.TREATMENT, Topic.CONDITION_INFO) and not (subject.condition or subject.pain or subject.term)
                    and not self._names_umbrella(question, text))
         if unnamed and self._treatment_of_unnamed_pain(topic, text):
-            return self._ask_condition(Topic.TREATMENT, general=True)
+            return self._ask_condition(Topic.TREATMENT, general=True, text=texts.ASK_CONDITION_OF_YOUR_PAIN)
         if unnamed and topic is Topic.CONDITION_INFO:
             # "What is chronic pain?": what autoimmune disease is would be no answer to it; nor to "what is it?"
             phrase = self._unresolved_object(question_parts(text) or (QuestionPart(text, 0, len(text)),), to_define=True)
@@ -933,7 +933,7 @@ class AnswerComposer:
         )
         return Reply(text=texts.ASK_WHICH_PAIN, buttons=buttons)
 
-    def _ask_condition(self, topic: Topic, general: bool = False) -> Reply:
+    def _ask_condition(self, topic: Topic, general: bool = False, text: str = texts.ASK_WHICH_CONDITION) -> Reply:
         """Which condition? With ``general``, autoimmune conditions in general is one of the choices."""
         intent = intent_for_topic(topic)
         conditions = self._specific_conditions()[:MAX_BUTTONS - 1 if general else MAX_BUTTONS]
@@ -942,7 +942,7 @@ class AnswerComposer:
             topic_spec = spec(topic)
             buttons += (Button(_display(topic_spec.did_you_mean.format(subject=topic_spec.general_subject)), intent,
                                (("condition", GENERAL_CONDITION),)),)
-        return Reply(text=texts.ASK_WHICH_CONDITION, buttons=buttons)
+        return Reply(text=text, buttons=buttons)
 
     def _documented_pain(self, pain: PainTypeRef) -> bool:
         return bool(self.store.conditions_for_pain(pain) or self.store.facts(pain=pain))
@@ -1000,7 +1000,7 @@ class AnswerComposer:
             return self._urgent_first(question, self.not_covered(subject.not_covered, subject.not_covered_kind))
         if not (subject.condition or subject.pain or subject.term):
             if self._treatment_of_unnamed_pain(cued or guess, question.text) and not self._names_umbrella(question, question.text):
-                return self._urgent_first(question, self._ask_condition(Topic.TREATMENT, general=True))
+                return self._urgent_first(question, self._ask_condition(Topic.TREATMENT, general=True, text=texts.ASK_CONDITION_OF_YOUR_PAIN))
             return None
         topic = cued or guess or _topic_for(subject)
         reply = self._single(question, topic, question.text)

@@ -51,6 +51,9 @@ ASK_PHARMACIST = "For questions about a medicine, your pharmacist or doctor is t
 WHAT_I_COVER = "I can tell you about {pains}, and about conditions such as {conditions}."
 ASK_WHICH_PAIN = "Which kind of pain would you like to know about?"
 ASK_WHICH_CONDITION = "Which condition would you like to know about?"
+#: Treatment for one's own pain with no condition named: what the documents can speak to, and who can help otherwise.
+ASK_CONDITION_OF_YOUR_PAIN = ("Our documents speak of treating pain in autoimmune conditions. Is your pain from one of them? "
+                              "Choose it below. If you don't know what is causing your pain, your doctor is the best person to ask.")
 
 # -- conversation ----------------------------------------------------------------------------------
 CAPABILITIES = (

@@ -331,7 +331,7 @@ def test_a_term_the_documents_only_list_is_said_to_be_only_listed(composer):
 
 def test_treatment_of_a_pain_of_unknown_cause_asks_which_condition_not_quotes_dmards(composer):
     reply = composer.respond(Question("is there anything else that could ease the pain? i can barely sit at work", Topic.TREATMENT))
-    assert reply.text == texts.ASK_WHICH_CONDITION and not reply.medical, reply.text
+    assert reply.text == texts.ASK_CONDITION_OF_YOUR_PAIN and not reply.medical, reply.text
     assert "DMARD" not in reply.text
     assert any(dict(b.entities).get("condition") == "autoimmune disease" for b in reply.buttons)  # in general is one choice
     general = composer.respond(Question("how are autoimmune diseases usually treated?", Topic.TREATMENT, conditions=("autoimmune diseases",)))
@@ -402,7 +402,7 @@ def test_an_unsure_reading_that_no_word_supports_gives_way_to_the_one_the_words_
 def test_an_unsure_treatment_question_about_ones_own_pain_asks_which_condition_not_did_you_mean(composer):
     question = Question("is there anything else that could ease the pain, i can hardly sit at work")
     reply = composer.did_you_mean([Topic.TREATMENT, Topic.MECHANISM], question)
-    assert reply.text == texts.ASK_WHICH_CONDITION and "DMARD" not in reply.text, reply.text
+    assert reply.text == texts.ASK_CONDITION_OF_YOUR_PAIN and "DMARD" not in reply.text, reply.text
     vague = composer.did_you_mean([Topic.TREATMENT, Topic.MECHANISM], Question("uhh meds?"))
     assert vague.text == texts.DID_YOU_MEAN  # no pain of one's own told: the two readings are offered
 
