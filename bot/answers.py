@@ -271,7 +271,11 @@ class AnswerComposer:
         if aspect.of_subject:  # "... can increase the risk of osteoporosis" names it where no fact is about it
             candidates += [e for name in names for e in self.store.passages_using(name, limit=MAX_QUOTES * 3)]
         pattern = _aspect_pattern(aspect, tuple(names) if aspect.of_subject else (), passages=True)
-        matching = [e for e in _unique(candidates) if pattern.search(" ".join(e.text.lower().split()))][:MAX_QUOTES]
+        own = {f.evidence.text for f in facts} if aspect.own_passage_cues and (condition or pain) else set()
+        own_pattern = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in aspect.own_passage_cues) + ")") if own else None
+        matching = [e for e in _unique(candidates)
+                    if pattern.search(" ".join(e.text.lower().split()))
+                    or (own_pattern is not None and e.text in own and own_pattern.search(e.text.lower()))][:MAX_QUOTES]
         if matching:
             first, *rest = matching
             spoken_of = self._spoken_of(first, subject)

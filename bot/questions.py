@@ -174,16 +174,19 @@ def shouting(text: str) -> bool:
 
 
 def cue_topic(text: str, exclude: Tuple[Topic, ...] = ()) -> Optional[Topic]:
-    """The topic whose longest cue appears in the text (None when no cue does), leaving out ``exclude``."""
+    """The topic whose longest cue appears in the text (None when no cue does), leaving out ``exclude``.
+    "What is" / "what are" only open a question: any other topic's cue says more ("what are the
+    symptoms of MS": symptoms), so the description is the topic only when no other cue appears."""
     lowered = " ".join(text.lower().split())
-    best: Tuple[int, int] = (0, 0)
+    best: Tuple[int, int, int] = (0, 0, 0)
     found: Optional[Topic] = None
     for order, (topic, pattern) in enumerate(_cue_patterns()):
         if topic in exclude:
             continue
         lengths = [len(m.group(0)) for m in pattern.finditer(lowered)]
-        if lengths and (max(lengths), -order) > best:
-            best, found = (max(lengths), -order), topic
+        rank = (int(topic is not Topic.CONDITION_INFO), max(lengths) if lengths else 0, -order)
+        if lengths and rank > best:
+            best, found = rank, topic
     return found
 
 

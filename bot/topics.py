@@ -106,6 +106,9 @@ class Aspect:
     #: The passage must name the subject just after its cue ("the risk of osteoporosis"): a risk that
     #: lupus brings is no risk factor for lupus.
     of_subject: bool = False
+    #: How a passage about the subject itself speaks of it ("occurs in some individuals with psoriasis":
+    #: who gets psoriatic arthritis).
+    own_passage_cues: Tuple[str, ...] = ()
 
     def about(self, subject: str) -> str:
         return self.phrase.format(name=self.name, subject=subject)
@@ -114,7 +117,9 @@ class Aspect:
 ASPECTS: Tuple[Aspect, ...] = (
     Aspect("genetics and inheritance", ("genetic", "gene ", "genes", "hereditary", "inherit", "runs in the family", "runs in families")),
     Aspect("risk factors", ("at risk for", "at risk of", "risk factor", "who gets", "who can get", "more likely to get", "chances of getting"),
-           passage_cues=("risk of", "risk for", "at risk", "risk factor", "predispos"), of_subject=True),
+           passage_cues=("risk of", "risk for", "at risk", "risk factor", "predispos"), of_subject=True,
+           own_passage_cues=("occurs in", "occur in", "develops in", "develop in", "individuals with", "seen in children", "seen in adults",
+                             "seen in women", "seen in men", "seen in people", "seen in young", "seen in older")),
     Aspect("complications", ("complication",), phrase="the complications of {subject}",
            passage_cues=("complication", "lead to", "leads to", "leading to", "result in", "results in", "resulting in", "predispos")),
     Aspect("how many people have it", ("how many people", "how common", "how rare", "prevalence", "how many americans"),

@@ -412,6 +412,9 @@ def test_an_unsure_treatment_question_about_ones_own_pain_asks_which_condition_n
     ("Who is at risk for Osteoporosis? ?", Topic.CONDITION_INFO,
      "risk factors for osteoporosis: writing of systemic lupus erythematosus, “The disease’s inflammatory nature"),
     ("who is at risk for lupus?", Topic.DIAGNOSIS_DIFFICULTY, "Our documents don't say anything about risk factors for systemic lupus erythematosus."),
+    # who gets it, as a passage about the condition itself says ("seen in rheumatoid arthritis" is no population)
+    ("Who gets psoriatic arthritis?", Topic.CONDITION_INFO, "risk factors for psoriatic arthritis: “This type of arthritis occurs in some individuals"),
+    ("Who is at risk for rheumatoid arthritis?", Topic.CONDITION_INFO, "Our documents don't say anything about risk factors for rheumatoid arthritis."),
     ("What are the complications of Rheumatoid Arthritis ?", Topic.CONDITION_INFO,
      "the complications of rheumatoid arthritis: “Hip involvement in RA often results in persistent pain"),
     ("How many people are affected by Lupus ?", Topic.PAIN_TYPES,
