@@ -769,7 +769,7 @@ class AnswerComposer:
             by_words = [e for e in pool if e not in specific_quotes and site in self._pains_named(e.text)]
             specific_quotes = (specific_quotes + by_words)[:MAX_QUOTES]
             general_quotes = [e for e in general_quotes if e not in specific_quotes]
-        general_quotes = general_quotes[: MAX_QUOTES - len(specific_quotes)]
+        general_quotes = self._general_order(topic, general_quotes)[: MAX_QUOTES - len(specific_quotes)]
         if not specific_quotes and condition is not None and topic in LINK_FALLBACK_TOPICS and self.store.pains_for_condition(condition):
             # What they do say of it: the pain it causes, quoted, after saying plainly that this is not
             # what was asked ("what is fibromyalgia?" has no answer in the documents, only its muscle pain).
@@ -794,14 +794,14 @@ class AnswerComposer:
             for evidence in _reading_order(rest):
                 draft.quote(evidence)
             if specific_quotes and (condition is not None or by_site or topic is Topic.TREATMENT):
-                for evidence in _reading_order(general_quotes):
+                for evidence in self._general_order(topic, general_quotes):
                     draft.quote(evidence, general=True)
             return self._finish(draft, condition=condition_name, pain_type=pain_key)
         if general_quotes and (condition is None or condition.group in SPECIFIC_GROUPS) and topic in GENERAL_ADVICE_TOPICS:
             # An autoimmune condition (or a pain) they say nothing specific of: say so plainly, then
             # what they say of autoimmune conditions in general.
             draft = _Draft([texts.NO_SPECIFIC_INFORMATION.format(topic=topic_spec.name, subject=subject)])
-            for evidence in _reading_order(general_quotes):
+            for evidence in self._general_order(topic, general_quotes):
                 draft.quote(evidence, general=True)
             return self._finish(draft, condition=condition_name, pain_type=pain_key)
         # Nothing on this subject: say so, and offer (never pass off) what they say in general.
@@ -811,6 +811,15 @@ class AnswerComposer:
                       texts.GENERAL_OFFER])
         return Reply(text=text, buttons=(general_button, Button(texts.TALK_TO_A_PERSON, HUMAN_INTENT)),
                      condition=condition_name, pain_type=pain_key)
+
+    def _general_order(self, topic: Topic, quotes: Sequence[Evidence]) -> List[Evidence]:
+        """General quotes in the documents' order; for how a condition is diagnosed, how it is done
+        ("Diagnosis involves clinical evaluation, blood tests ...") before why it is hard ("initial tests are normal")."""
+        ordered = _reading_order(quotes)
+        if topic is not Topic.DIAGNOSIS:
+            return ordered
+        hard = {f.evidence.text for f in self.store.facts(spec(Topic.DIAGNOSIS_DIFFICULTY).fact_kind or "", general=True)}
+        return sorted(ordered, key=lambda e: e.text in hard)
 
     def _finish(self, draft: _Draft, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
         """Finish a medical answer: the sources it quoted, then the disclaimer. Nothing else adds them."""

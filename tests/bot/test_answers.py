@@ -443,3 +443,9 @@ def test_an_aspect_no_topic_answers_is_answered_from_passages_that_speak_of_it_o
 def test_a_leaflet_title_as_a_question_is_answered_by_what_its_words_ask(composer, text, topic, said):
     reply = composer.respond(Question(text, topic))
     assert said in reply.text, reply.text
+
+
+def test_how_a_condition_is_diagnosed_quotes_how_diagnosis_is_made_before_why_it_is_hard(composer):
+    reply = composer.respond(Question("How to diagnose Rheumatoid Arthritis ?", Topic.DIAGNOSIS))
+    made, hard = reply.text.find("Diagnosis involves clinical evaluation"), reply.text.find("initial tests are normal")
+    assert 0 <= made < hard, reply.text
