@@ -252,6 +252,9 @@ class AnswerComposer:
         reply = self._answer_refs(topic, subject.condition, subject.pain)
         if reply.not_covered and subject.term is not None and subject.condition is not None and subject.term.condition == subject.condition.key:
             return self.term(subject.term)  # a condition the documents name but say little of ("osteoporosis")
+        related = self._related_word(subject.aside) if subject.aside and subject.aside_kind != "drug" and reply.medical else None
+        if related is not None:  # "enthesitis-related juvenile idiopathic arthritis": what they say of the entheses, then of JIA
+            return self._combine([related, reply])
         if subject.aside and reply.medical:  # say what we cannot speak to before what we can
             gap = [texts.NO_INFORMATION_ON.format(subject=subject.aside), texts.ASK_PHARMACIST if subject.aside_kind == "drug" else texts.ASK_CLINICIAN]
             return replace(reply, text=_join([*gap, reply.text]))
@@ -917,9 +920,37 @@ class AnswerComposer:
     # -- honest gaps and clarifying questions -------------------------------------------------
     def not_covered(self, subject: str, kind: Optional[str] = None) -> Reply:
         """A medical subject the documents do not cover: say so, naming it, who can help, and what the bot covers."""
+        related = self._related_word(subject) if kind != "drug" else None
+        if related is not None:
+            return related
         lines = [texts.NO_INFORMATION_ON.format(subject=subject), texts.ASK_PHARMACIST if kind == "drug" else texts.ASK_CLINICIAN]
         lines.append(self._what_i_cover())
         return Reply(text=_join(lines), buttons=self._example_buttons(), not_covered=subject)
+
+    def _related_word(self, subject: str) -> Optional[Reply]:
+        """"Enthesitis", "sacroiliitis": an inflammation named after a part the documents speak of (the
+        entheses, the sacroiliac joints). Said to be their word, not ours, and quoted; None otherwise."""
+        for word in _INFLAMMATION_WORD.findall(subject):
+            stem = word[: -len("itis")]
+            if len(stem) < MIN_STEM:
+                continue
+            found = [(w, e) for w, e in self.store.passages_with_word_starting(stem) if w.lower() != word.lower()]
+            if not found:
+                continue
+            related, evidence = found[0][0].lower(), [e for _, e in found]
+            # The documents' own term for it ("sacroiliac joints"), and the passage that explains it first
+            term = next((t for e in evidence for t in self.store.terms_in(e.text) if t.name.lower().startswith(stem.lower())), None)
+            if term is not None:
+                related, evidence = term.name, list(self.store.term_evidence(term)[:MAX_QUOTES])
+            first, *rest = evidence
+            about = self._spoken_of(first)
+            opening = texts.INLINE_QUOTE_ABOUT.format(name=about, text=_quoted_text(first)) if about else _inline_quote(first)
+            draft = _Draft([texts.RELATED_WORD.format(word=word.lower(), related=related) + " " + opening])
+            draft.cited.append(first)
+            for item in rest[:2]:
+                draft.quote(item)
+            return replace(self._finish(draft), not_covered=subject)
+        return None
 
     def _restricted_not_covered(self, kind: str, subject: _Subject) -> Reply:
         declined = self.not_covered(subject.not_covered or "", subject.not_covered_kind)
@@ -1145,6 +1176,10 @@ class AnswerComposer:
         if not draft.quotes:
             return Reply(text=refusal)
         return self._finish(draft, condition=condition_ref.name if condition_ref else None, pain_type=pain_ref.key if pain_ref else None)
+
+
+_INFLAMMATION_WORD = re.compile(r"\b([a-z]+itis)\b", re.IGNORECASE)
+MIN_STEM = 6  # "enthes", "sacroili"; shorter stems ("burs", "fasci") match unrelated words
 
 
 def _feedback_buttons() -> Tuple[Button, ...]:

@@ -344,6 +344,13 @@ class ConditionStore:
         found = [evidence for words, evidence in self._passage_index() if f" {key} " in words]
         return sorted(found, key=lambda e: (e.kind == "list_item", len(e.text)))[:limit]
 
+    def passages_with_word_starting(self, stem: str, limit: int = 3) -> List[Tuple[str, Evidence]]:
+        """Passages with a word that starts with ``stem`` ("enthes": "entheses"), each with the first
+        such word as written; whole sentences before list items, shortest first."""
+        pattern = re.compile(rf"\b{re.escape(stem)}\w*", re.IGNORECASE)
+        found = [(m.group(0), evidence) for _, evidence in self._passage_index() for m in [pattern.search(evidence.text)] if m]
+        return sorted(found, key=lambda f: (f[1].kind == "list_item", len(f[1].text)))[:limit]
+
     def passages(self) -> List[Evidence]:
         """Every passage of every document, in reading order."""
         return [evidence for _, evidence in self._passage_index()]

@@ -22,6 +22,8 @@ PAIN_TYPE_CONDITIONS = "{pain}: for example {conditions}"
 GENERAL_PAIN_SUBJECT = "pain in autoimmune conditions"
 TERM_INTRO = "Here is what our documents say about {term}:"
 TERM_MENTIONED = "Our documents don't explain {term} as such, but they use the term:"
+#: "enthesitis" is inflammation of the entheses: a word the documents do not use, built on one they do.
+RELATED_WORD = "Our documents don't use the word {word}, but they speak of the {related}:"
 ONLY_LISTED = "Our documents name {term} only in a list, under “{heading}”, and don't describe it further."
 EVIDENCE_HEADING = "What our documents say:"
 GENERAL_TOO = "About autoimmune conditions in general, they say:"

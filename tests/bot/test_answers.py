@@ -449,3 +449,16 @@ def test_how_a_condition_is_diagnosed_quotes_how_diagnosis_is_made_before_why_it
     reply = composer.respond(Question("How to diagnose Rheumatoid Arthritis ?", Topic.DIAGNOSIS))
     made, hard = reply.text.find("Diagnosis involves clinical evaluation"), reply.text.find("initial tests are normal")
     assert 0 <= made < hard, reply.text
+
+
+def test_an_inflammation_named_after_a_part_the_documents_speak_of_quotes_them_as_their_word_not_ours(composer):
+    reply = composer.respond(Question("what is enthesitis", Topic.CONDITION_INFO))
+    assert reply.text.startswith(texts.RELATED_WORD.format(word="enthesitis", related="entheses")), reply.text
+    assert "the sites where ligaments and tendons attach to bone" in reply.text  # the passage that explains them first
+    assert reply.medical and reply.sources and reply.text.endswith(composer.clinic.disclaimer)
+    story = composer.respond(Question("What is (are) Enthesitis-related juvenile idiopathic arthritis ?", Topic.CONDITION_INFO))
+    assert "speak of the entheses" in story.text and "describe juvenile idiopathic arthritis" in story.text, story.text
+    assert story.text.count(composer.clinic.disclaimer) == 1
+    for text in ("what is tendinitis", "What is (are) Plantar Fasciitis ?"):  # no document word shares their stem
+        declined = composer.respond(Question(text, Topic.CONDITION_INFO))
+        assert declined.text.startswith("I don't have information on") and not declined.medical, declined.text
