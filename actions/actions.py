@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from bot.answers import AnswerComposer, Button, Question, Reply, default_composer
-from bot.questions import is_payload, shouting
+from bot.questions import is_payload, question_parts, shouting
 from bot.topics import INFORM_INTENT, RESTRICTED_INTENTS, Topic, topic_for_intent
 
 UMBRELLA = "autoimmune disease"
@@ -134,6 +134,14 @@ class ActionCapabilities(ComposerAction, Action):
         return "action_capabilities"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        question = question_from(tracker, self.composer)
+        if question_parts(question.text) and not is_payload(question.text):
+            # "Okay can Monistat help too?" read as "what can you help with": a subject the documents
+            # don't cover is declined by name
+            clear = self.composer.answer_if_clear(replace(question, topic=None))
+            if clear is not None and clear.not_covered:
+                self.send(dispatcher, clear)
+                return remember(clear, question)
         self.send(dispatcher, self.composer.capabilities())
         return []
 
@@ -162,10 +170,22 @@ class ActionEmergency(ComposerAction, Action):
     def name(self) -> Text:
         return "action_emergency"
 
+    #: Below this, an emergency only the classifier saw (no red-flag rule fired) is told as "if this is
+    #: an emergency, call ..." before the answer, instead of replacing it ("what is the treatment for thrush?").
+    SURE_CONFIDENCE = 0.9
+
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         finding = tracker.latest_message.get(SAFETY_KEY) or {}
-        self.send(dispatcher, self.composer.emergency(finding.get("category")))
-        return []
+        text = tracker.latest_message.get("text") or ""
+        if finding or _confidence(tracker) >= self.SURE_CONFIDENCE or is_payload(text) or not text.strip():
+            self.send(dispatcher, self.composer.emergency(finding.get("category")))
+            return []
+        ranking = tracker.latest_message.get("intent_ranking", [])
+        topics = [t for t in (topic_for_intent(i.get("name")) for i in ranking) if t is not None]
+        question = question_from(tracker, self.composer, topic=topics[0] if topics else None)
+        reply = self.composer.emergency_first(self.composer.did_you_mean(topics, question))
+        self.send(dispatcher, reply)
+        return remember(reply, question) if reply.medical or reply.not_covered else []
 
 
 class ActionRestrictedRequest(ComposerAction, Action):

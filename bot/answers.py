@@ -236,6 +236,10 @@ class AnswerComposer:
             return self._not_linked(subject.condition, subject.uncovered_site)  # "is jaw pain caused by RA?"
         if subject.term is not None and subject.condition is None and topic is Topic.CONDITION_INFO:
             return self.term(subject.term)  # "what is the synovial membrane in a joint": the term, not joint pain
+        if subject.term is not None and subject.condition is None and subject.pain is None and topic is not Topic.CONDITION_INFO:
+            asked = defined_phrase(text)  # "what is laser therapy?" (read as treatment) asks what the term is
+            if asked is not None and self.store.resolve_term(asked) == subject.term:
+                return self.term(subject.term)
         condition = subject.condition
         if condition is not None and condition.group in ANSWERABLE_GROUPS and subject.pain is None and _asks_cause_of(text):
             return self._cause(condition)  # "What causes rheumatoid arthritis?" asks why people get it, not how it hurts
@@ -772,7 +776,7 @@ class AnswerComposer:
             by_words = [e for e in pool if e not in specific_quotes and site in self._pains_named(e.text)]
             specific_quotes = (specific_quotes + by_words)[:MAX_QUOTES]
             general_quotes = [e for e in general_quotes if e not in specific_quotes]
-        general_quotes = self._general_order(topic, general_quotes)[: MAX_QUOTES - len(specific_quotes)]
+        general_quotes = self._how_before_why(topic, general_quotes)[: MAX_QUOTES - len(specific_quotes)]
         if not specific_quotes and condition is not None and topic in LINK_FALLBACK_TOPICS and self.store.pains_for_condition(condition):
             # What they do say of it: the pain it causes, quoted, after saying plainly that this is not
             # what was asked ("what is fibromyalgia?" has no answer in the documents, only its muscle pain).
@@ -816,13 +820,16 @@ class AnswerComposer:
                      condition=condition_name, pain_type=pain_key)
 
     def _general_order(self, topic: Topic, quotes: Sequence[Evidence]) -> List[Evidence]:
-        """General quotes in the documents' order; for how a condition is diagnosed, how it is done
-        ("Diagnosis involves clinical evaluation, blood tests ...") before why it is hard ("initial tests are normal")."""
-        ordered = _reading_order(quotes)
+        """General quotes as listed: in the documents' order, how before why for diagnosis."""
+        return self._how_before_why(topic, _reading_order(quotes))
+
+    def _how_before_why(self, topic: Topic, quotes: Sequence[Evidence]) -> List[Evidence]:
+        """For how a condition is diagnosed, how it is done ("Diagnosis involves clinical evaluation,
+        blood tests ...") before why it is hard ("initial tests are normal"); otherwise as given."""
         if topic is not Topic.DIAGNOSIS:
-            return ordered
+            return list(quotes)
         hard = {f.evidence.text for f in self.store.facts(spec(Topic.DIAGNOSIS_DIFFICULTY).fact_kind or "", general=True)}
-        return sorted(ordered, key=lambda e: e.text in hard)
+        return sorted(quotes, key=lambda e: e.text in hard)
 
     def _finish(self, draft: _Draft, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
         """Finish a medical answer: the sources it quoted, then the disclaimer. Nothing else adds them."""
@@ -1124,6 +1131,13 @@ class AnswerComposer:
         c = self.clinic
         template = texts.EMERGENCY_SELF_HARM if category == "self_harm" else texts.EMERGENCY
         return Reply(text=template.format(number=c.emergency_number, advice=c.emergency_advice, crisis_line=c.crisis_line))
+
+    def emergency_first(self, reply: Reply) -> Reply:
+        """The emergency number first, then the reply: for a message only the classifier, unsure, read
+        as an emergency (the safety screen's rules found nothing)."""
+        c = self.clinic
+        advice = texts.EMERGENCY_IF_SO.format(number=c.emergency_number, advice=c.emergency_advice)
+        return replace(reply, text=_join([advice, reply.text]))
 
     def _urgent_first(self, question: Optional[Question], reply: Reply) -> Reply:
         """Every reply to a message the screen found urgent opens with the see-a-doctor-today advice,

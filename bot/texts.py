@@ -108,6 +108,8 @@ EMERGENCY_SELF_HARM = (
     "I'm really sorry you're feeling this way, and you deserve support right now. Please call or text "
     "{crisis_line}. If you might act on these thoughts or are in danger, call {number} {advice}"
 )
+#: Only the classifier read an emergency into the message, and not firmly: this first, then the answer.
+EMERGENCY_IF_SO = "If this is an emergency or you feel seriously unwell, call {number} {advice}"
 URGENT_TODAY = (
     "What you describe should be seen by a doctor today, not at your next routine appointment. Please "
     "contact {clinic} today ({phone}) or {urgent_care}. If it gets worse, call {number} now."

@@ -405,3 +405,26 @@ def test_a_reading_below_the_unsure_confidence_is_passed_on_as_unsure(composer):
     unsure = tracker("how is lupus treated", "ask_treatment", {"condition": "lupus"})
     unsure.latest_message["intent"]["confidence"] = actions.UNSURE_CONFIDENCE - 0.05
     assert actions.question_from(unsure, composer).unsure
+
+
+def test_an_emergency_only_the_classifier_saw_unsure_gives_the_number_first_then_the_answer(composer):
+    text = "my tongue looks white like this often, what is the treatment for thrush?"
+    ranking = [{"name": "emergency", "confidence": 0.73}, {"name": "ask_treatment", "confidence": 0.2}]
+    t = tracker(text, "emergency", ranking=ranking)
+    t.latest_message["intent"]["confidence"] = 0.73
+    messages, _ = run(actions.ActionEmergency, composer, t)
+    reply = messages[0]["text"]
+    assert reply.startswith("If this is an emergency") and composer.clinic.emergency_number in reply.split("\n\n")[0], reply
+    assert "I don't have information on thrush" in reply, reply
+    sure = tracker(text, "emergency")  # the classifier sure of it (0.9): the emergency advice alone
+    assert run(actions.ActionEmergency, composer, sure)[0][0]["text"] == composer.emergency(None).text
+    ruled = tracker(text, "emergency", safety={"kind": "emergency", "category": "chest_pain_breathing"})
+    ruled.latest_message["intent"]["confidence"] = 0.5  # a red-flag rule fired: never softened
+    assert run(actions.ActionEmergency, composer, ruled)[0][0]["text"] == composer.emergency("chest_pain_breathing").text
+
+
+def test_a_question_read_as_what_can_you_do_that_names_an_uncovered_subject_is_declined_by_name(composer):
+    messages, _ = run(actions.ActionCapabilities, composer, tracker("okay can monistat help too?", "ask_capabilities"))
+    assert "i don't have information on monistat" in messages[0]["text"].lower(), messages[0]["text"]
+    plain, _ = run(actions.ActionCapabilities, composer, tracker("what can you do?", "ask_capabilities"))
+    assert plain[0]["text"] == composer.capabilities().text

@@ -43,6 +43,7 @@ def every_reply(composer: AnswerComposer):
     for question in MESSAGES:
         yield f"respond({question.text})", composer.respond(question)
     yield "not_covered", composer.not_covered("the flu")
+    yield "emergency_first", composer.emergency_first(composer.answer(Topic.TREATMENT, "lupus"))
     yield "confirm_forget", composer.confirm_forget()
     for question in MESSAGES:
         yield f"answer_if_clear({question.text})", composer.answer_if_clear(question, [Topic.TREATMENT]) or composer.not_understood()
