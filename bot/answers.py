@@ -1052,7 +1052,9 @@ class AnswerComposer:
         if not (subject.condition or subject.pain or subject.term):
             if self._treatment_of_unnamed_pain(cued or guess, question.text) and not self._names_umbrella(question, question.text):
                 return self._urgent_first(question, self._ask_condition(Topic.TREATMENT, general=True, text=texts.ASK_CONDITION_OF_YOUR_PAIN))
-            return None
+            asked = defined_phrase(question.text)  # "what is morning stiffness?": a phrase the documents use
+            used = self.store.passages_using(asked) if asked else []
+            return self._urgent_first(question, self._phrase_used(_display_phrase(asked), used)) if asked and used else None
         topic = cued or guess or _topic_for(subject)
         reply = self._single(question, topic, question.text)
         other = next((t for t in (cued, *ranked_topics) if t is not None and t is not topic), None)

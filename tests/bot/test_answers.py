@@ -463,3 +463,9 @@ def test_an_inflammation_named_after_a_part_the_documents_speak_of_quotes_them_a
     for text in ("what is tendinitis", "What is (are) Plantar Fasciitis ?"):  # no document word shares their stem
         declined = composer.respond(Question(text, Topic.CONDITION_INFO))
         assert declined.text.startswith("I don't have information on") and not declined.medical, declined.text
+
+
+def test_an_unclear_what_is_question_about_a_phrase_the_documents_use_quotes_it_as_used(composer):
+    reply = composer.answer_if_clear(Question("what is morning stiffness"), [Topic.SYMPTOMS, Topic.TREATMENT])
+    assert reply is not None and reply.text.startswith(texts.TERM_MENTIONED.format(term="morning stiffness")), reply
+    assert "I don't have information on flibbertigibbet" in composer.answer_if_clear(Question("what is a flibbertigibbet"), [Topic.SYMPTOMS]).text
