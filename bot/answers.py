@@ -272,13 +272,18 @@ class AnswerComposer:
         """Only the passages that speak of the aspect ("hereditary"), about the condition, the pain or
         autoimmune disease in general; ``words``: the patient's own names for the subject."""
         subject = condition.name if condition else pain.name if pain else spec(Topic.CONDITION_INFO).general_subject
-        facts = self.store.facts(condition=condition) if condition else self.store.facts(pain=pain) if pain else self.store.facts(general=True)
+        if condition is not None:
+            facts = self.store.facts(condition=condition)
+        elif pain is not None:
+            facts = self.store.facts(pain=pain) if aspect.of_pains else []
+        else:
+            facts = self.store.facts(general=True)
         candidates = [f.evidence for f in facts]
         names = [n for n in dict.fromkeys([subject, *words]) if n]
         if aspect.of_subject:  # "... can increase the risk of osteoporosis" names it where no fact is about it
             candidates += [e for name in names for e in self.store.passages_using(name, limit=MAX_QUOTES * 3)]
         pattern = _aspect_pattern(aspect, tuple(names) if aspect.of_subject else (), passages=True)
-        own = {f.evidence.text for f in facts} if aspect.own_passage_cues and (condition or pain) else set()
+        own = {f.evidence.text for f in facts} if aspect.own_passage_cues and condition is not None else set()
         own_pattern = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in aspect.own_passage_cues) + ")") if own else None
         matching = [e for e in _unique(candidates)
                     if pattern.search(" ".join(e.text.lower().split()))

@@ -109,6 +109,9 @@ class Aspect:
     #: How a passage about the subject itself speaks of it ("occurs in some individuals with psoriasis":
     #: who gets psoriatic arthritis).
     own_passage_cues: Tuple[str, ...] = ()
+    #: Whether a pain's passages can answer it: a pain has no complications or population of its own
+    #: ("JIA, often seen in children, can also affect the hips" says who gets JIA, not hip pain).
+    of_pains: bool = True
 
     def about(self, subject: str) -> str:
         return self.phrase.format(name=self.name, subject=subject)
@@ -121,7 +124,7 @@ ASPECTS: Tuple[Aspect, ...] = (
            own_passage_cues=("occurs in", "occur in", "develops in", "develop in", "individuals with", "seen in children", "seen in adults",
                              "seen in women", "seen in men", "seen in people", "seen in young", "seen in older")),
     Aspect("complications", ("complication",), phrase="the complications of {subject}",
-           passage_cues=("complication", "lead to", "leads to", "leading to", "result in", "results in", "resulting in", "predispos")),
+           passage_cues=("complication", "leading to", "can result in", "results in", "resulting in", "predispos"), of_pains=False),
     Aspect("how many people have it", ("how many people", "how common", "how rare", "prevalence", "how many americans"),
            phrase="how many people have {subject}", passage_cues=("prevalen", "percent", "per cent", "million", "in every")),
     Aspect("stages", ("stages", "stage of", "phases of"), phrase="the stages of {subject}", passage_cues=("stage", "phase")),

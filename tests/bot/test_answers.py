@@ -425,6 +425,9 @@ def test_an_unsure_treatment_question_about_ones_own_pain_asks_which_condition_n
      "Our documents don't say anything about research and clinical trials on systemic lupus erythematosus."),
     ("Is Hip pain inherited ?", Topic.TREATMENT, "Our documents don't say anything about genetics and inheritance for hip pain."),
     ("What is the outlook for neck pain?", Topic.DIAGNOSIS, "Our documents don't say anything about the outlook for back, neck and spinal pain."),
+    # a pain has no complications or population of its own: "... can lead to timely diagnosis", "JIA, often seen in children"
+    ("What are the complications of hip pain?", Topic.CONDITION_INFO, "Our documents don't say anything about the complications of hip pain."),
+    ("Who is at risk for hip pain?", Topic.CONDITION_INFO, "Our documents don't say anything about risk factors for hip pain."),
 ])
 def test_an_aspect_no_topic_answers_is_answered_from_passages_that_speak_of_it_or_declined_by_name(composer, text, topic, said):
     reply = composer.respond(Question(text, topic))
