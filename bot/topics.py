@@ -120,7 +120,7 @@ class Aspect:
 ASPECTS: Tuple[Aspect, ...] = (
     Aspect("genetics and inheritance", ("genetic", "gene ", "genes", "hereditary", "inherit", "runs in the family", "runs in families")),
     Aspect("risk factors", ("at risk for", "at risk of", "risk factor", "who gets", "who can get", "more likely to get", "chances of getting"),
-           passage_cues=("risk of", "risk for", "at risk", "risk factor", "predispos"), of_subject=True,
+           passage_cues=("risk of", "risk for", "at risk", "risk factor", "predispos", "leading to", "lead to", "leads to"), of_subject=True,
            own_passage_cues=("occurs in", "occur in", "develops in", "develop in", "individuals with", "seen in children", "seen in adults",
                              "seen in women", "seen in men", "seen in people", "seen in young", "seen in older")),
     Aspect("complications", ("complication",), phrase="the complications of {subject}",

@@ -411,7 +411,8 @@ def test_an_unsure_treatment_question_about_ones_own_pain_asks_which_condition_n
 @pytest.mark.parametrize("text, topic, said", [
     # a passage that names the risk of the very subject asked about answers; a risk the subject brings does not
     ("Who is at risk for Osteoporosis? ?", Topic.CONDITION_INFO,
-     "risk factors for osteoporosis: writing of systemic lupus erythematosus, “The disease’s inflammatory nature"),
+     "risk factors for osteoporosis: writing of rheumatoid arthritis, “Over time, this chronic inflammation"),
+    ("Who is at risk for Osteoporosis? ?", Topic.CONDITION_INFO, "- Systemic lupus erythematosus: “The disease’s inflammatory nature"),
     ("who is at risk for lupus?", Topic.DIAGNOSIS_DIFFICULTY, "Our documents don't say anything about risk factors for systemic lupus erythematosus."),
     # who gets it, as a passage about the condition itself says ("seen in rheumatoid arthritis" is no population)
     ("Who gets psoriatic arthritis?", Topic.CONDITION_INFO, "risk factors for psoriatic arthritis: “This type of arthritis occurs in some individuals"),
