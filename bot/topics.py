@@ -131,7 +131,7 @@ ASPECTS: Tuple[Aspect, ...] = (
     Aspect("research and clinical trials", ("clinical trial", "research is being done", "research being done", "research on",
                                             "research into", "research for", "latest research", "new research"),
            phrase="research and clinical trials on {subject}", passage_cues=("research", "clinical trial", "trials")),
-    Aspect("prevention", ("prevent", "prevention")),
+    Aspect("prevention", ("prevent", "prevention"), passage_cues=("prevent", "prevention"), of_subject=True),  # "prevent irreversible bone damage" is not preventing RA
     Aspect("side effects", ("side effect", "side-effect", "adverse effect")),
     Aspect("the outlook", ("life expectancy", "prognosis", "outlook", "fatal")),
     Aspect("contagion", ("contagious", "infectious", "catching")),

@@ -425,6 +425,8 @@ def test_an_unsure_treatment_question_about_ones_own_pain_asks_which_condition_n
     ("What research (or clinical trials) is being done for Lupus ?", Topic.TREATMENT,
      "Our documents don't say anything about research and clinical trials on systemic lupus erythematosus."),
     ("Is Hip pain inherited ?", Topic.TREATMENT, "Our documents don't say anything about genetics and inheritance for hip pain."),
+    # "vital to prevent irreversible bone damage" is no prevention of RA itself
+    ("How to prevent Rheumatoid Arthritis ?", Topic.TREATMENT, "Our documents don't say anything about prevention for rheumatoid arthritis."),
     ("What is the outlook for neck pain?", Topic.DIAGNOSIS, "Our documents don't say anything about the outlook for back, neck and spinal pain."),
     # a pain has no complications or population of its own: "... can lead to timely diagnosis", "JIA, often seen in children"
     ("What are the complications of hip pain?", Topic.CONDITION_INFO, "Our documents don't say anything about the complications of hip pain."),
