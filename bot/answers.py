@@ -533,6 +533,7 @@ class AnswerComposer:
         # osteoarthritis of the wrist occur in AS?"), unless it is what the topic itself is about ("anxiety": stress).
         asides = [s for s in in_question if s.kind in ASIDE_KINDS or (s.kind == "condition" and cue_topic(s.text.lower()) is None)]
         aside = asides[0] if asides and (condition or pain) else None
+        caused = self._unknown_effect(questions) if aside is None and condition is not None and pain is None else None
         # "dermatomyositis" is one kind of myositis: what the documents say of myositis is not about it alone
         kind_of = next((w for w in condition_words if condition is not None and self.store.resolve_condition(w) == condition
                         and _names_a_kind_of(w, condition.name)), None)
@@ -541,7 +542,8 @@ class AnswerComposer:
             uncovered_site = _uncovered_pain_site(text, subjects) or next(
                 (s.text.lower() for s in outside if s.kind == "symptom" and _ACHE.search(s.text)), None)
         return _Subject(condition=condition, pain=pain, term=next(iter(terms or named_terms), None),
-                        aside=_declined_names(aside, asides) if aside else None, aside_kind=aside.kind if aside else None, kind_of=kind_of,
+                        # "can RA cause dry eyes?": an effect no document speaks of is declined before what they say of RA
+                        aside=_declined_names(aside, asides) if aside else caused, aside_kind=aside.kind if aside else None, kind_of=kind_of,
                         uncovered_site=uncovered_site)
 
     def _eponyms(self, text: str, found: Sequence[Subject]) -> List[Subject]:
@@ -565,6 +567,19 @@ class AnswerComposer:
                 continue
             words = self._content_words(phrase)
             if words and self.store.unknown_words(words):
+                return _display_phrase(phrase)
+        return None
+
+    def _unknown_effect(self, parts: Sequence[QuestionPart]) -> Optional[str]:
+        """What a question asks a condition to cause ("can RA cause dry eyes?", "does lupus give you
+        night sweats?"), when some of its words appear in no document."""
+        for part in parts:
+            match = _CAUSES.search(part.text)
+            if match is None:
+                continue
+            phrase = _LEADING_WORDS.sub("", re.split(r"[?.!,;:]| and | or | in | with | when ", match.group(1))[0].strip()).strip()
+            words = self._content_words(phrase)
+            if phrase and len(phrase.split()) <= 4 and words and self.store.unknown_words(words):
                 return _display_phrase(phrase)
         return None
 
@@ -1403,6 +1418,8 @@ def _tells_of_a_complaint(text: str) -> bool:
     return bool(_PERSON.search(text) and _COMPLAINT.search(text))
 
 
+_CAUSES = re.compile(r"\b(?:cause|causes|causing|give you|gives you|lead to|leads to|bring on|brings on)\s+(.+)", re.IGNORECASE)
+_LEADING_WORDS = re.compile(r"^(?:(?:the|a|an|my|his|her|their|your|some|any|of|to)\s+)+", re.IGNORECASE)
 _ACHE = re.compile(r"(?:pain|pains|ache|aches|aching)\b", re.IGNORECASE)
 
 

@@ -475,3 +475,15 @@ def test_an_unclear_what_is_question_about_a_phrase_the_documents_use_quotes_it_
     reply = composer.answer_if_clear(Question("what is morning stiffness"), [Topic.SYMPTOMS, Topic.TREATMENT])
     assert reply is not None and reply.text.startswith(texts.TERM_MENTIONED.format(term="morning stiffness")), reply
     assert "I don't have information on flibbertigibbet" in composer.answer_if_clear(Question("what is a flibbertigibbet"), [Topic.SYMPTOMS]).text
+
+
+@pytest.mark.parametrize("text, topic, effect", [
+    ("can RA cause dry eyes?", Topic.CONDITION_CAUSES_PAIN, "dry eyes"),
+    ("does fibromyalgia cause night sweats?", Topic.SYMPTOMS, "night sweats"),
+])
+def test_an_effect_no_document_speaks_of_is_declined_before_what_they_say_of_the_condition(composer, text, topic, effect):
+    reply = composer.respond(Question(text, topic))
+    assert reply.text.startswith(texts.NO_INFORMATION_ON.format(subject=effect)), reply.text
+    assert "“" in reply.text and reply.text.endswith(composer.clinic.disclaimer)  # then what they do say of it
+    known = composer.respond(Question("can lupus cause hip pain?", Topic.CONDITION_CAUSES_PAIN))
+    assert not known.text.startswith("I don't have information"), known.text
