@@ -23,7 +23,7 @@ from bot import texts
 from bot.clinic import ClinicConfig, default_clinic_config
 from bot.lexicon import Subject, generic_words
 from bot.nlp import lemma
-from bot.questions import QuestionPart, asked_object, cue_topic, defined_phrase, has_cue, last_sentence, question_parts
+from bot.questions import QuestionPart, asked_effect, asked_object, cue_topic, defined_phrase, has_cue, last_sentence, question_parts
 from bot.store import ConditionRef, ConditionStore, Evidence, PainTypeRef, TermRef, default_store
 from bot.topics import (
     ASPECTS,
@@ -283,11 +283,11 @@ class AnswerComposer:
         if aspect.of_subject:  # "... can increase the risk of osteoporosis" names it where no fact is about it
             candidates += [e for name in names for e in self.store.passages_using(name, limit=MAX_QUOTES * 3)]
         pattern = _aspect_pattern(aspect, tuple(names) if aspect.of_subject else (), passages=True)
+        # "who gets psoriatic arthritis?": a passage about the condition itself that says who ("occurs in ...")
         own = {f.evidence.text for f in facts} if aspect.own_passage_cues and condition is not None else set()
-        own_pattern = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in aspect.own_passage_cues) + ")") if own else None
+        own_pattern = _cues_pattern(aspect.own_passage_cues)
         matching = [e for e in _unique(candidates)
-                    if pattern.search(" ".join(e.text.lower().split()))
-                    or (own_pattern is not None and e.text in own and own_pattern.search(e.text.lower()))][:MAX_QUOTES]
+                    if pattern.search(" ".join(e.text.lower().split())) or (e.text in own and own_pattern.search(e.text.lower()))][:MAX_QUOTES]
         if matching:
             first, *rest = matching
             spoken_of = self._spoken_of(first, subject)
@@ -574,12 +574,9 @@ class AnswerComposer:
         """What a question asks a condition to cause ("can RA cause dry eyes?", "does lupus give you
         night sweats?"), when some of its words appear in no document."""
         for part in parts:
-            match = _CAUSES.search(part.text)
-            if match is None:
-                continue
-            phrase = _LEADING_WORDS.sub("", re.split(r"[?.!,;:]| and | or | in | with | when ", match.group(1))[0].strip()).strip()
-            words = self._content_words(phrase)
-            if phrase and len(phrase.split()) <= 4 and words and self.store.unknown_words(words):
+            phrase = asked_effect(part.text)
+            words = self._content_words(phrase) if phrase else []
+            if phrase and words and self.store.unknown_words(words):
                 return _display_phrase(phrase)
         return None
 
@@ -1235,11 +1232,16 @@ def _aspect_pattern(aspect: Aspect, subject_names: Tuple[str, ...] = (), passage
     """The aspect's cues (in a passage, its passage cues), followed within a few words by one of the
     subject's names when given."""
     cues = (aspect.passage_cues or aspect.cues) if passages else aspect.cues
-    pattern = r"\b(?:" + "|".join(re.escape(cue) for cue in cues) + ")"
-    if subject_names:
-        names = "|".join(re.escape(n.lower()) for n in sorted(subject_names, key=len, reverse=True))
-        pattern += r"\w*\W+(?:\w+\W+){0,4}?(?:" + names + r")\b"
-    return re.compile(pattern)
+    if not subject_names:
+        return _cues_pattern(cues)
+    names = "|".join(re.escape(n.lower()) for n in sorted(subject_names, key=len, reverse=True))
+    return re.compile(_cues_pattern(cues).pattern + r"\w*\W+(?:\w+\W+){0,4}?(?:" + names + r")\b")
+
+
+@lru_cache(maxsize=None)
+def _cues_pattern(cues: Tuple[str, ...]) -> "re.Pattern[str]":
+    """Any of the cues at a word start (never matches when there are none)."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in cues) + ")" if cues else r"(?!)")
 
 
 def _refusal(kind: str) -> str:
@@ -1418,8 +1420,6 @@ def _tells_of_a_complaint(text: str) -> bool:
     return bool(_PERSON.search(text) and _COMPLAINT.search(text))
 
 
-_CAUSES = re.compile(r"\b(?:cause|causes|causing|give you|gives you|lead to|leads to|bring on|brings on)\s+(.+)", re.IGNORECASE)
-_LEADING_WORDS = re.compile(r"^(?:(?:the|a|an|my|his|her|their|your|some|any|of|to)\s+)+", re.IGNORECASE)
 _ACHE = re.compile(r"(?:pain|pains|ache|aches|aching)\b", re.IGNORECASE)
 
 

@@ -156,6 +156,23 @@ def asked_object(question: str) -> Optional[str]:
     return " ".join(words)
 
 
+# "can RA cause dry eyes?", "does lupus give you night sweats?": what a condition is asked to bring about.
+_EFFECT_OPENER = re.compile(r"\b(?:cause|causes|causing|give you|gives you|lead to|leads to|bring on|brings on)\s+(.+)", re.IGNORECASE)
+_EFFECT_END = re.compile(r"[?.!,;:]|\s(?:and|or|in|with|when)\s", re.IGNORECASE)
+MAX_EFFECT_WORDS = 4
+
+
+def asked_effect(question: str) -> Optional[str]:
+    """What a question asks something to cause ("dry eyes" in "can RA cause dry eyes?"), as written;
+    None when it asks no such thing or the phrase is not a short one."""
+    match = _EFFECT_OPENER.search(question)
+    if match is None:
+        return None
+    end = _EFFECT_END.search(match.group(1))
+    phrase = _LEADING_WORDS.sub("", (match.group(1)[: end.start()] if end else match.group(1)).strip()).strip()
+    return phrase if phrase and len(phrase.split()) <= MAX_EFFECT_WORDS else None
+
+
 # "What is (are) Medicines for osteoporosis ?": the question a leaflet's title makes, whole.
 _DEFINED = re.compile(r"^\s*what\s+(?:is|are)(?:\s*\(are\))?\s+(?P<phrase>[^?.!]{3,120}?)\s*[?.!]*\s*$", re.IGNORECASE)
 
