@@ -157,7 +157,8 @@ def asked_object(question: str) -> Optional[str]:
 
 
 # "can RA cause dry eyes?", "does lupus give you night sweats?": what a condition is asked to bring about.
-_EFFECT_OPENER = re.compile(r"\b(?:cause|causes|causing|give you|gives you|lead to|leads to|bring on|brings on)\s+(.+)", re.IGNORECASE)
+_EFFECT_OPENER = re.compile(r"\b(?:cause|causes|causing|give you|gives you|lead to|leads to|bring on|brings on|affect|affects|affecting)\s+(.+)",
+                            re.IGNORECASE)
 _EFFECT_END = re.compile(r"[?.!,;:]|\s(?:and|or|in|with|when)\s", re.IGNORECASE)
 MAX_EFFECT_WORDS = 4
 

@@ -133,7 +133,8 @@ ASPECTS: Tuple[Aspect, ...] = (
            phrase="research and clinical trials on {subject}", passage_cues=("research", "clinical trial", "trials")),
     Aspect("prevention", ("prevent", "prevention"), passage_cues=("prevent", "prevention"), of_subject=True),  # "prevent irreversible bone damage" is not preventing RA
     Aspect("side effects", ("side effect", "side-effect", "adverse effect")),
-    Aspect("the outlook", ("life expectancy", "prognosis", "outlook", "fatal")),
+    Aspect("the outlook", ("life expectancy", "prognosis", "outlook", "fatal", "die from", "die of", "deadly", "life-threatening",
+                           "worse with age", "worse over time", "worse as i get older", "progressive")),
     Aspect("contagion", ("contagious", "infectious", "catching")),
     Aspect("diet", ("diet", "foods", "food ", "nutrition")),
     Aspect("pregnancy", ("pregnan",)),

@@ -428,6 +428,8 @@ def test_an_unsure_treatment_question_about_ones_own_pain_asks_which_condition_n
     # "vital to prevent irreversible bone damage" is no prevention of RA itself
     ("How to prevent Rheumatoid Arthritis ?", Topic.TREATMENT, "Our documents don't say anything about prevention for rheumatoid arthritis."),
     ("What is the outlook for neck pain?", Topic.DIAGNOSIS, "Our documents don't say anything about the outlook for back, neck and spinal pain."),
+    ("can you die from lupus", Topic.CONDITION_CAUSES_PAIN, "Our documents don't say anything about the outlook for systemic lupus erythematosus."),
+    ("Does fibromyalgia get worse with age?", Topic.STRESS, "Our documents don't say anything about the outlook for fibromyalgia."),
     # a pain has no complications or population of its own: "... can lead to timely diagnosis", "JIA, often seen in children"
     ("What are the complications of hip pain?", Topic.CONDITION_INFO, "Our documents don't say anything about the complications of hip pain."),
     ("Who is at risk for hip pain?", Topic.CONDITION_INFO, "Our documents don't say anything about risk factors for hip pain."),
@@ -480,6 +482,7 @@ def test_an_unclear_what_is_question_about_a_phrase_the_documents_use_quotes_it_
 @pytest.mark.parametrize("text, topic, effect", [
     ("can RA cause dry eyes?", Topic.CONDITION_CAUSES_PAIN, "dry eyes"),
     ("does fibromyalgia cause night sweats?", Topic.SYMPTOMS, "night sweats"),
+    ("Can ankylosing spondylitis affect the eyes?", Topic.CONDITION_CAUSES_PAIN, "eyes"),
 ])
 def test_an_effect_no_document_speaks_of_is_declined_before_what_they_say_of_the_condition(composer, text, topic, effect):
     reply = composer.respond(Question(text, topic))

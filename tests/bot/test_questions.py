@@ -11,6 +11,7 @@ from bot.topics import Topic
     ("can RA cause dry eyes?", "dry eyes"),
     ("does lupus give you night sweats and a rash?", "night sweats"),
     ("could fibromyalgia lead to my constant headaches", "constant headaches"),
+    ("Can ankylosing spondylitis affect the eyes?", "eyes"),
     ("what is lupus?", None),
     ("can stress cause a flare of lupus in the middle of winter?", "flare of lupus"),  # up to "in", without "a"
 ])
