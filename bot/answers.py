@@ -169,6 +169,7 @@ class AnswerComposer:
         self._documented: Optional[set] = None  # keys of conditions some document speaks of
         self._documents_of: Dict[str, set] = {}  # condition key -> paths of the documents that speak of it
         self._passage_pains: Dict[str, frozenset] = {}  # passage text -> keys of the pain types it names
+        self._why_hard: Optional[frozenset] = None  # texts of the general passages on why diagnosis is hard
 
     # -- a whole message -----------------------------------------------------------------------
     def respond(self, question: Question) -> Reply:
@@ -195,7 +196,8 @@ class AnswerComposer:
             return self.not_covered(subject.not_covered, subject.not_covered_kind)
         aspect = aspect_in(text)
         # "is lupus hereditary?", and of a pain the documents describe, "is hip pain inherited?"
-        pain_aspect = subject.pain is not None and subject.condition is None and self._documented_pain(subject.pain)
+        pain_aspect = (aspect is not None and subject.pain is not None and subject.condition is None
+                       and self._documented_pain(subject.pain))  # reads the store: only when an aspect is asked
         if aspect is not None and (subject.pain is None or pain_aspect) and (subject.term is None or subject.condition is not None):
             return self._aspect(aspect, subject.condition, subject.pain if pain_aspect else None, question.conditions)
         if question.unsure and topic is not None and topic is question.topic and not has_cue(text, topic):
@@ -290,9 +292,7 @@ class AnswerComposer:
                     if pattern.search(" ".join(e.text.lower().split())) or (e.text in own and own_pattern.search(e.text.lower()))][:MAX_QUOTES]
         if matching:
             first, *rest = matching
-            spoken_of = self._spoken_of(first, subject)
-            opening = texts.INLINE_QUOTE_ABOUT.format(name=spoken_of, text=_quoted_text(first)) if spoken_of else _inline_quote(first)
-            draft = _Draft([texts.ASPECT_INTRO.format(about=aspect.about(subject)) + " " + opening])
+            draft = _Draft([texts.ASPECT_INTRO.format(about=aspect.about(subject)) + " " + self._opening_of(first, subject)])
             draft.cited.append(first)
             for evidence in _reading_order(rest):
                 draft.quote(evidence)
@@ -318,11 +318,9 @@ class AnswerComposer:
             draft.cited.extend(evidence)
             return self._finish(draft)
         first, *rest = evidence
-        about = self._spoken_of(first)
-        opening = texts.INLINE_QUOTE_ABOUT.format(name=about, text=_quoted_text(first)) if about else _inline_quote(first)
         # A passage that only uses the term is quoted as that, not passed off as what the term means.
         introduction = texts.TERM_INTRO if first.defines else texts.TERM_MENTIONED
-        draft = _Draft([introduction.format(term=term.name) + " " + opening])
+        draft = _Draft([introduction.format(term=term.name) + " " + self._opening_of(first)])
         draft.cited.append(first)
         for item in rest[:3]:
             draft.quote(item)
@@ -351,6 +349,11 @@ class AnswerComposer:
         if len(items) == 1:
             return _inline_quote(first), items
         return texts.INLINE_QUOTE.format(text="; ".join([items[0].text] + [_item_text(e.text) for e in items[1:]])), items
+
+    def _opening_of(self, first: Evidence, subject: Optional[str] = None) -> str:
+        """An answer's first passage quoted inline, saying whom it speaks of when it does not say."""
+        about = self._spoken_of(first, subject)
+        return texts.INLINE_QUOTE_ABOUT.format(name=about, text=_quoted_text(first)) if about else _inline_quote(first)
 
     def _spoken_of(self, evidence: Evidence, subject: Optional[str] = None) -> Optional[str]:
         """Whom a quote speaks of when it does not say ("this chronic inflammation ..." of RA), unless
@@ -845,7 +848,9 @@ class AnswerComposer:
         blood tests ...") before why it is hard ("initial tests are normal"); otherwise as given."""
         if topic is not Topic.DIAGNOSIS:
             return list(quotes)
-        hard = {f.evidence.text for f in self.store.facts(spec(Topic.DIAGNOSIS_DIFFICULTY).fact_kind or "", general=True)}
+        if self._why_hard is None:
+            self._why_hard = frozenset(f.evidence.text for f in self.store.facts(spec(Topic.DIAGNOSIS_DIFFICULTY).fact_kind or "", general=True))
+        hard = self._why_hard
         return sorted(quotes, key=lambda e: e.text in hard)
 
     def _finish(self, draft: _Draft, condition: Optional[str] = None, pain_type: Optional[str] = None) -> Reply:
@@ -967,9 +972,7 @@ class AnswerComposer:
             if term is not None:
                 related, evidence = term.name, list(self.store.term_evidence(term)[:MAX_QUOTES])
             first, *rest = evidence
-            about = self._spoken_of(first)
-            opening = texts.INLINE_QUOTE_ABOUT.format(name=about, text=_quoted_text(first)) if about else _inline_quote(first)
-            draft = _Draft([texts.RELATED_WORD.format(word=word.lower(), related=related) + " " + opening])
+            draft = _Draft([texts.RELATED_WORD.format(word=word.lower(), related=related) + " " + self._opening_of(first)])
             draft.cited.append(first)
             for item in rest[:2]:
                 draft.quote(item)
@@ -1167,8 +1170,7 @@ class AnswerComposer:
         """"See a doctor today" first, then the answer (an emergency replaces everything instead)."""
         c = self.clinic
         advice = texts.URGENT_TODAY.format(clinic=c.name, phone=c.phone, urgent_care=c.urgent_care, number=c.emergency_number)
-        return Reply(text=_join([advice, reply.text]), buttons=reply.buttons, sources=reply.sources, medical=reply.medical,
-                     condition=reply.condition, pain_type=reply.pain_type, not_covered=reply.not_covered)
+        return replace(reply, text=_join([advice, reply.text]))
 
     def restricted(self, kind: str, condition: Optional[str] = None, pain: Optional[str] = None) -> Reply:
         """Decline to diagnose, dose or choose or change medicines; add what the documents say where it helps.
